@@ -54,7 +54,7 @@ type Var struct {
 var Vars = []Var{
 	{"DATABASE_URL", DefaultDatabaseURL, "PostgreSQL connection string (the database is created by `dev` if missing)"},
 	{"ADDR", "127.0.0.1:8080", "HTTP listen address"},
-	{"BASE_URL", "http://127.0.0.1:8080", "public URL; https turns on Secure cookies"},
+	{"BASE_URL", "", "public URL (default http://ADDR); https turns on Secure cookies"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"MONGODB_URI", "", "EMSP MongoDB; empty in `dev` starts the embedded MongoDB-compatible server"},
 	{"MONGODB_DATABASE", "emsp", "database holding the chargerbookings collection"},
@@ -123,6 +123,9 @@ func Load(getenv func(string) string) (Config, error) {
 		DataDir:           get("DATA_DIR"),
 		DemoAdminEmail:    get("DEMO_ADMIN_EMAIL"),
 		DemoAdminPassword: get("DEMO_ADMIN_PASSWORD"),
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Addr
 	}
 	c.SecureCookies = strings.HasPrefix(c.BaseURL, "https://")
 	switch c.LogLevel {

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"recondesk/internal/apperror"
+	"recondesk/internal/auth"
+	"recondesk/internal/config"
+	"recondesk/internal/jobs"
+	"recondesk/internal/store"
+)
+
+type pgxTx = pgx.Tx
+
+// cmdDev migrates, starts the embedded defaults, loads the demo data and
+// serves everything in one process: what `make run` uses.
+func cmdDev(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := store.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	if err := ensureDemoAdmin(ctx, cfg, pool); err != nil {
+		return err
+	}
+	ex := extras{}
+	fmt.Fprintf(stdout, "Recondesk dev: open %s and sign in as %s / %s\n", cfg.BaseURL, cfg.DemoAdminEmail, cfg.DemoAdminPassword)
+	return serve(ctx, cfg, log, pool, jobs.RoleAll, ex, stdout)
+}
+
+// ensureDemoAdmin creates the demo admin once; an existing one is kept.
+func ensureDemoAdmin(ctx context.Context, cfg config.Config, pool *pgxpool.Pool) error {
+	if _, err := store.UserByEmail(ctx, pool, cfg.DemoAdminEmail); err == nil {
+		return nil
+	}
+	hash, err := auth.HashPassword(cfg.DemoAdminPassword, auth.DefaultParams)
+	if err != nil {
+		return err
+	}
+	return store.InTx(ctx, pool, func(tx pgx.Tx) error {
+		u, err := store.CreateUser(ctx, tx, cfg.DemoAdminEmail, auth.Admin, hash)
+		if err != nil {
+			if apperror.CodeOf(err) == apperror.Conflict { // created concurrently
+				return nil
+			}
+			return err
+		}
+		return store.Audit(ctx, tx, "system:dev", "user.create", "user", fmt.Sprint(u.ID), nil,
+			map[string]any{"email": u.Email, "role": u.Role}, "demo admin")
+	})
+}
+
+// cmdSeed handles `seed demo`.
+func cmdSeed(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) != 1 || args[0] != "demo" {
+		return errors.New("usage: recondesk seed demo")
+	}
+	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := checkSchema(ctx, pool); err != nil {
+		return err
+	}
+	return seedDemo(ctx, cfg, log, pool, stdout)
+}
+
+// seedDemo loads the demo data set idempotently.
+func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, stdout io.Writer) error {
+	if err := ensureDemoAdmin(ctx, cfg, pool); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "demo data loaded")
+	return nil
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
+	"riverqueue.com/riverui"
+
+	"recondesk/internal/config"
+	"recondesk/internal/jobs"
+	"recondesk/internal/metrics"
+	"recondesk/internal/store"
+	"recondesk/web"
+)
+
+// extras are what `dev` adds to a server: embedded dependencies and checks.
+type extras struct {
+	checks   []web.Check
+	mailbox  bool
+	schedule jobs.Schedule
+}
+
+func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	roleFlag := fs.String("role", "all", "all, web or worker")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	role, err := jobs.ParseRole(*roleFlag)
+	if err != nil {
+		return err
+	}
+	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	ex, err := productionExtras(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg, log, pool, role, ex, stdout)
+}
+
+// productionExtras are the readiness checks of the configured dependencies.
+func productionExtras(ctx context.Context, cfg config.Config) (extras, error) {
+	return extras{}, nil
+}
+
+func cmdMigrate(ctx context.Context, cfg config.Config, stdout io.Writer) error {
+	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	n, err := store.Migrate(ctx, pool)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "migrations applied: %d\n", n)
+	return nil
+}
+
+// serve runs the HTTP server and/or the River workers until ctx ends.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, role jobs.Role, ex extras, stdout io.Writer) error {
+	if err := checkSchema(ctx, pool); err != nil {
+		return err
+	}
+	m := metrics.New()
+	client, err := jobs.NewClient(jobs.Deps{Pool: pool, Logger: log, Metrics: m, Schedule: ex.schedule}, role)
+	if err != nil {
+		return err
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	if role.Works() {
+		if err := client.Start(ctx); err != nil {
+			return fmt.Errorf("start River workers: %w", err)
+		}
+		g.Go(func() error { jobs.Observe(ctx, client, m); return nil })
+		g.Go(func() error {
+			<-ctx.Done()
+			stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return client.Stop(stopCtx)
+		})
+	}
+
+	var handler http.Handler
+	if role.Serves() {
+		ui, err := riverui.NewHandler(&riverui.HandlerOpts{
+			Endpoints: riverui.NewEndpoints(client, nil),
+			Logger:    log.With("component", "riverui"),
+			Prefix:    "/admin/jobs",
+		})
+		if err != nil {
+			return fmt.Errorf("River UI: %w", err)
+		}
+		if err := ui.Start(ctx); err != nil {
+			return fmt.Errorf("River UI: %w", err)
+		}
+		handler = web.NewServer(web.Deps{
+			Logger:   log,
+			Config:   cfg,
+			Pool:     pool,
+			River:    client,
+			Sessions: web.NewSessions(pool, cfg.SecureCookies),
+			Metrics:  m,
+			Checks:   ex.checks,
+			RiverUI:  ui,
+			Mailbox:  ex.mailbox,
+		})
+	} else {
+		handler = healthOnly(pool, m)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on ADDR=%s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       10 * time.Minute, // uploads up to MAX_UPLOAD_MB
+		WriteTimeout:      10 * time.Minute, // streamed exports
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	fmt.Fprintf(stdout, "recondesk %s listening on http://%s\n", role, ln.Addr())
+	log.Info("listening", "addr", ln.Addr().String(), "role", string(role))
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutCtx)
+	})
+	return g.Wait()
+}
+
+// healthOnly is the HTTP surface of a worker-only process.
+func healthOnly(pool *pgxpool.Pool, m *metrics.Metrics) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintln(w, `{"status":"ok"}`)
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if err := pool.Ping(r.Context()); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, `{"ready":false}`)
+			return
+		}
+		fmt.Fprintln(w, `{"ready":true}`)
+	})
+	return mux
+}
+
+// checkSchema refuses to start against a database that was never migrated.
+func checkSchema(ctx context.Context, pool *pgxpool.Pool) error {
+	var ok bool
+	err := pool.QueryRow(ctx, `SELECT to_regclass('public.users') IS NOT NULL AND to_regclass('public.river_job') IS NOT NULL`).Scan(&ok)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errors.New("the database has no Recondesk schema: run `recondesk migrate` first")
+	}
+	return nil
+}
+

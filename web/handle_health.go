@@ -1,0 +1,40 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+func handleHealthz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+}
+
+// handleReadyz probes PostgreSQL and every configured dependency.
+func handleReadyz(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		checks := append([]Check{{Name: "postgres", Probe: func(ctx context.Context) error { return d.Pool.Ping(ctx) }}}, d.Checks...)
+		result := map[string]string{}
+		status := http.StatusOK
+		for _, c := range checks {
+			if err := c.Probe(ctx); err != nil {
+				result[c.Name] = "down: " + err.Error()
+				status = http.StatusServiceUnavailable
+			} else {
+				result[c.Name] = "ok"
+			}
+		}
+		writeJSON(w, status, map[string]any{"ready": status == http.StatusOK, "checks": result})
+	})
+}
+
+func handleAPIMe() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := userFrom(r.Context())
+		writeJSON(w, http.StatusOK, map[string]any{"id": u.ID, "email": u.Email, "role": u.Role})
+	})
+}

@@ -1,0 +1,47 @@
+package web
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/jackc/pgx/v5"
+
+	"recondesk/internal/store"
+	"recondesk/views/home"
+)
+
+// homePanels are the modules' summaries on Home, in display order.
+func homePanels(ctx context.Context, d Deps) ([]templ.Component, error) {
+	return nil, nil
+}
+
+func handleHome(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		rows, err := d.Pool.Query(ctx, `SELECT state::text, count(*) FROM river_job GROUP BY state ORDER BY state`)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		jobs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (home.JobCount, error) {
+			var j home.JobCount
+			return j, r.Scan(&j.State, &j.Count)
+		})
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		recent, err := store.ListAudit(ctx, d.Pool, store.AuditFilter{Limit: 10})
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		panels, err := homePanels(ctx, d)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		render(w, r, http.StatusOK, home.Page(shellFor(d, r, "Home", "Home"), home.Data{Jobs: jobs, Recent: recent, Panels: panels}), nil)
+	})
+}
