@@ -39,9 +39,9 @@ func routes(d Deps) http.Handler {
 	// Public: health, metrics, static files.
 	r.Method(http.MethodGet, "/healthz", handleHealthz())
 	r.Method(http.MethodGet, "/readyz", handleReadyz(d))
-	r.Handle("/metrics", promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{}))
+	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{}))
 	staticFS, _ := fs.Sub(static.FS, ".")
-	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles(staticFS)))
+	r.Method(http.MethodGet, "/static/*", http.StripPrefix("/static/", staticFiles(staticFS)))
 
 	// JSON API: bearer tokens, no session.
 	r.Route("/api", func(r chi.Router) {

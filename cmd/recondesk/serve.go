@@ -24,9 +24,8 @@ import (
 
 // extras are what `dev` adds to a server: embedded dependencies and checks.
 type extras struct {
-	checks   []web.Check
-	mailbox  bool
-	schedule jobs.Schedule
+	checks  []web.Check
+	mailbox bool
 }
 
 func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
@@ -76,7 +75,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 		return err
 	}
 	m := metrics.New()
-	client, err := jobs.NewClient(jobs.Deps{Pool: pool, Logger: log, Metrics: m, Schedule: ex.schedule}, role)
+	schedule := jobs.Schedule{Prune: cfg.PruneInterval}
+	client, err := jobs.NewClient(jobs.Deps{Pool: pool, Logger: log, Metrics: m, Schedule: schedule}, role)
 	if err != nil {
 		return err
 	}
@@ -182,4 +182,3 @@ func checkSchema(ctx context.Context, pool *pgxpool.Pool) error {
 	}
 	return nil
 }
-

@@ -43,6 +43,9 @@ type Config struct {
 
 	DemoAdminEmail    string
 	DemoAdminPassword string
+
+	// PruneInterval is how often expired sessions and sign-in failures are deleted.
+	PruneInterval time.Duration
 }
 
 // Var documents one environment variable, for .env.example and the README.
@@ -71,6 +74,7 @@ var Vars = []Var{
 	{"DATA_DIR", ".data", "where `dev` keeps the embedded servers' data"},
 	{"DEMO_ADMIN_EMAIL", "admin@recondesk.local", "demo admin created by `dev`"},
 	{"DEMO_ADMIN_PASSWORD", "recondesk-demo", "demo admin password (dev only)"},
+	{"PRUNE_INTERVAL", "1h", "how often the maintenance.prune job deletes expired sessions and sign-in failures"},
 }
 
 // Load reads the configuration through getenv, applying defaults and
@@ -126,6 +130,11 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Addr
+	}
+	if d, err := time.ParseDuration(get("PRUNE_INTERVAL")); err != nil || d < time.Second {
+		errs = append(errs, fmt.Sprintf("PRUNE_INTERVAL=%q must be a duration of at least 1s, like 1h", get("PRUNE_INTERVAL")))
+	} else {
+		c.PruneInterval = d
 	}
 	c.SecureCookies = strings.HasPrefix(c.BaseURL, "https://")
 	switch c.LogLevel {
