@@ -13,7 +13,17 @@ import (
 
 // homePanels are the modules' summaries on Home, in display order.
 func homePanels(ctx context.Context, d Deps) ([]templ.Component, error) {
-	return nil, nil
+	var panels []templ.Component
+	for _, panel := range []func(context.Context, Deps) (templ.Component, error){faultyPanel, ezpassPanel} {
+		c, err := panel(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		if c != nil {
+			panels = append(panels, c)
+		}
+	}
+	return panels, nil
 }
 
 func handleHome(d Deps) http.Handler {

@@ -17,6 +17,8 @@ import (
 // navFor lists the areas a role sees; areas not built yet are absent.
 func navFor(role auth.Role, active string) []layout.NavItem {
 	items := []layout.NavItem{{Label: "Home", Href: "/"}}
+	items = append(items, faultyNav()...)
+	items = append(items, ezpassNav()...)
 	if role.Allows(auth.Admin) {
 		items = append(items, layout.NavItem{Label: "Admin", Href: "/admin/users"})
 	}
@@ -50,6 +52,11 @@ func routes(d Deps) http.Handler {
 			r.Use(apiAuth(d, auth.Viewer))
 			r.Method(http.MethodGet, "/me", handleAPIMe())
 		})
+
+		// --- E-ZPass API ---
+
+		// --- Faulty bookings API ---
+
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			fail(d, w, r, apperror.New(apperror.NotFound, "No API endpoint %s %s.", r.Method, r.URL.Path))
 		})
@@ -67,6 +74,10 @@ func routes(d Deps) http.Handler {
 			r.Use(requireRole(d, auth.Viewer))
 			r.Method(http.MethodGet, "/", handleHome(d))
 		})
+
+		// --- E-ZPass and Ledger pages ---
+
+		// --- Faulty bookings pages ---
 
 		r.Route("/admin", func(r chi.Router) {
 			r.Use(requireRole(d, auth.Admin))

@@ -45,6 +45,10 @@ type Deps struct {
 	Throttle auth.Throttle
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// EZPass and Faulty are the modules' own dependencies (web/ezpass.go, web/faulty.go).
+	EZPass EZPassDeps
+	Faulty FaultyDeps
 }
 
 // NewSessions returns the session manager with Recondesk's cookie policy:

@@ -35,6 +35,11 @@ commands:
   dev                               migrate + embedded defaults + demo data + serve
   user add --email E --role R       create a user (password read from stdin)
   seed demo                         load the demo data set
+  ezpass import FILE [--account A]  import an E-ZPass export now; prints a JSON summary
+  ezpass associate | ezpass post    run association / posting now; prints JSON counts
+  faulty ingest --period YYYY-MM    ingest + validate one period now; prints JSON counts
+  faulty tick [--now RFC3339]       evaluate every batch's timeline once
+  chargecloud-sim [--addr A]        run the ChargeCloud simulator alone
 `
 
 // run is the whole program; main only supplies the process's environment.
@@ -59,6 +64,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdUser(ctx, cfg, args[1:], stdin, stdout)
 	case "seed":
 		return cmdSeed(ctx, cfg, log, args[1:], stdout)
+	case "ezpass":
+		return cmdEZPass(ctx, cfg, log, args[1:], stdin, stdout)
+	case "faulty":
+		return cmdFaulty(ctx, cfg, log, args[1:], stdout)
+	case "chargecloud-sim":
+		return cmdChargeCloudSim(ctx, cfg, log, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -48,6 +48,10 @@ type Deps struct {
 	Metrics *metrics.Metrics
 	// Schedule overrides the periodic intervals (tests use short ones).
 	Schedule Schedule
+
+	// EZPass and Faulty are the modules' own dependencies (ezpass.go, faulty.go).
+	EZPass EZPassDeps
+	Faulty FaultyDeps
 }
 
 // Schedule is the interval of every periodic job.
@@ -69,6 +73,8 @@ func (s Schedule) withDefaults() Schedule {
 func Workers(d Deps) *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, &PruneWorker{Pool: d.Pool})
+	addEZPassWorkers(w, d)
+	addFaultyWorkers(w, d)
 	return w
 }
 
@@ -76,11 +82,13 @@ func Workers(d Deps) *river.Workers {
 // and unique-by-period options keep one job per period even across leaders.
 func Periodic(s Schedule) []*river.PeriodicJob {
 	s = s.withDefaults()
-	return []*river.PeriodicJob{
+	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(s.Prune), func() (river.JobArgs, *river.InsertOpts) {
 			return PruneArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: s.Prune}}
 		}, &river.PeriodicJobOpts{ID: PruneArgs{}.Kind(), RunOnStart: true}),
 	}
+	periodic = append(periodic, ezpassPeriodic()...)
+	return append(periodic, faultyPeriodic()...)
 }
 
 // NewClient builds the River client for a role: workers and queues only

@@ -36,7 +36,8 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
-	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	// Out-of-order is allowed: the modules number their migrations in their own ranges.
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return 0, fmt.Errorf("load migrations: %w", err)
 	}
