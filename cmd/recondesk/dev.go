@@ -81,14 +81,30 @@ func cmdSeed(ctx context.Context, cfg config.Config, log *slog.Logger, args []st
 	if err := checkSchema(ctx, pool); err != nil {
 		return err
 	}
-	return seedDemo(ctx, cfg, log, pool, stdout)
+	return seedDemo(ctx, seedEnv{cfg: cfg, log: log, pool: pool, stdout: stdout, mongoURI: cfg.MongoURI})
 }
 
-// seedDemo loads the demo data set idempotently.
-func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, stdout io.Writer) error {
-	if err := ensureDemoAdmin(ctx, cfg, pool); err != nil {
+// seedEnv is what the demo loaders get.
+type seedEnv struct {
+	cfg    config.Config
+	log    *slog.Logger
+	pool   *pgxpool.Pool
+	stdout io.Writer
+	// mongoURI is the MongoDB the faulty-bookings demo seeds ("" when none).
+	mongoURI string
+}
+
+// seedDemo loads the demo data set idempotently: fleet, E-ZPass sample
+// files, partners and a month of faulty bookings.
+func seedDemo(ctx context.Context, env seedEnv) error {
+	if err := ensureDemoAdmin(ctx, env.cfg, env.pool); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "demo data loaded")
+	for _, step := range []func(context.Context, seedEnv) error{seedFleet, seedEZPassFiles, seedFaulty} {
+		if err := step(ctx, env); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(env.stdout, "demo data loaded")
 	return nil
 }

@@ -44,6 +44,11 @@ type Config struct {
 	DemoAdminEmail    string
 	DemoAdminPassword string
 
+	// EZPassAutoPost posts associated tolls automatically after association.
+	EZPassAutoPost bool
+	// EZPassAccount is the account of imports that name none.
+	EZPassAccount string
+
 	// PruneInterval is how often expired sessions and sign-in failures are deleted.
 	PruneInterval time.Duration
 }
@@ -69,6 +74,8 @@ var Vars = []Var{
 	{"MAIL_DOMAIN", "recondesk.local", "domain of generated Message-IDs"},
 	{"EMSP_TZ", "UTC", "time zone of faulty-booking periods and windows"},
 	{"EZPASS_TZ", "America/New_York", "time zone of E-ZPass wall-clock times"},
+	{"EZPASS_ACCOUNT", "main", "E-ZPass account used when an import names none"},
+	{"EZPASS_AUTO_POST", "true", "post associated tolls automatically (false: only on the Post button)"},
 	{"SEND_HOUR", "9", "local hour at which ladder emails are sent"},
 	{"MAX_UPLOAD_MB", "100", "largest accepted upload"},
 	{"DATA_DIR", ".data", "where `dev` keeps the embedded servers' data"},
@@ -131,6 +138,14 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Addr
 	}
+	switch get("EZPASS_AUTO_POST") {
+	case "true":
+		c.EZPassAutoPost = true
+	case "false":
+	default:
+		errs = append(errs, fmt.Sprintf("EZPASS_AUTO_POST=%q must be true or false", get("EZPASS_AUTO_POST")))
+	}
+	c.EZPassAccount = get("EZPASS_ACCOUNT")
 	if d, err := time.ParseDuration(get("PRUNE_INTERVAL")); err != nil || d < time.Second {
 		errs = append(errs, fmt.Sprintf("PRUNE_INTERVAL=%q must be a duration of at least 1s, like 1h", get("PRUNE_INTERVAL")))
 	} else {

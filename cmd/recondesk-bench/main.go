@@ -1,0 +1,114 @@
+// Command recondesk-bench builds the benchmark data sets, measures
+// Recondesk's bulk paths side by side with their stated baselines, and
+// prints a table of figures and ratios (`make bench`).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Row is one line of the results table.
+type Row struct {
+	Section  string
+	Name     string
+	Value    string // the figure measured for Recondesk
+	Baseline string // the figure of the baseline it is compared with
+	Ratio    string // Value / Baseline, or another comparison
+	Target   string // the stated target
+	Met      string // "yes", "no" or "" when no target applies
+	Note     string
+}
+
+// Env is what every section gets: where to work and how large to go.
+type Env struct {
+	// AdminURL connects to the PostgreSQL server; each section creates its own database.
+	AdminURL string
+	Dir      string
+	Scale    float64 // 1 = the sizes stated in the issues; smaller for a quick run
+	Out      io.Writer
+}
+
+// section is one benchmark area.
+type section struct {
+	name string
+	run  func(ctx context.Context, env Env) ([]Row, error)
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "recondesk-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("recondesk-bench", flag.ContinueOnError)
+	scale := fs.Float64("scale", 1, "fraction of the full data set sizes (1 = as stated in the issues)")
+	only := fs.String("only", "", "comma-separated sections to run (ezpass-import, ezpass-match, faulty)")
+	dir := fs.String("dir", "", "working directory for generated files (default: a temporary one)")
+	admin := fs.String("db", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL admin URL")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	workDir := *dir
+	if workDir == "" {
+		d, err := os.MkdirTemp("", "recondesk-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		workDir = d
+	}
+	env := Env{AdminURL: *admin, Dir: workDir, Scale: *scale, Out: stdout}
+	var rows []Row
+	for _, s := range sections() {
+		if *only != "" && !strings.Contains(","+*only+",", ","+s.name+",") {
+			continue
+		}
+		fmt.Fprintf(stdout, "== %s\n", s.name)
+		began := time.Now()
+		r, err := s.run(ctx, env)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		fmt.Fprintf(stdout, "   (%s took %v)\n", s.name, time.Since(began).Round(time.Second))
+		rows = append(rows, r...)
+	}
+	printTable(stdout, rows)
+	return nil
+}
+
+// sections lists the benchmark areas in the order they run.
+func sections() []section {
+	return []section{
+		{"ezpass-import", ezpassImportBench},
+		{"ezpass-match", ezpassMatchBench},
+		{"faulty", faultyBench},
+	}
+}
+
+func printTable(w io.Writer, rows []Row) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SECTION\tMEASURE\tRECONDESK\tBASELINE\tRATIO\tTARGET\tMET\tNOTE")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Section, r.Name, r.Value, r.Baseline, r.Ratio, r.Target, r.Met, r.Note)
+	}
+	tw.Flush()
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
