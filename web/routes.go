@@ -89,6 +89,11 @@ func routes(d Deps) http.Handler {
 			r.Method(http.MethodPost, "/tokens", handleTokenCreate(d))
 			r.Method(http.MethodPost, "/tokens/{id}/revoke", handleTokenRevoke(d))
 			r.Method(http.MethodGet, "/audit", handleAudit(d))
+			if d.Mailbox {
+				r.Method(http.MethodGet, "/mailbox", handleMailbox(d))
+				r.Method(http.MethodGet, "/mailbox/{id}", handleMailboxMessage(d))
+				r.Method(http.MethodGet, "/mailbox/{id}/attachments/{n}", handleMailboxAttachment(d))
+			}
 			if d.RiverUI != nil {
 				r.Handle("/jobs", http.RedirectHandler("/admin/jobs/", http.StatusMovedPermanently))
 				r.Handle("/jobs/*", d.RiverUI)

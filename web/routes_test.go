@@ -38,6 +38,9 @@ var matrix = []access{
 	{"POST", "/admin/tokens", auth.Admin, false},
 	{"POST", "/admin/tokens/{id}/revoke", auth.Admin, false},
 	{"GET", "/admin/audit", auth.Admin, false},
+	{"GET", "/admin/mailbox", auth.Admin, false},
+	{"GET", "/admin/mailbox/{id}", auth.Admin, false},
+	{"GET", "/admin/mailbox/{id}/attachments/{n}", auth.Admin, false},
 	{"GET", "/api/me", auth.Viewer, true},
 }
 

@@ -49,7 +49,7 @@ func setup(t *testing.T, opts ...setupOpts) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := Deps{Logger: log, Config: cfg, Pool: db.Pool, River: client, Sessions: NewSessions(db.Pool, false), Metrics: m, Hashing: fastHash}
+	d := Deps{Logger: log, Config: cfg, Pool: db.Pool, River: client, Sessions: NewSessions(db.Pool, false), Metrics: m, Hashing: fastHash, Mailbox: true}
 	if len(opts) > 0 {
 		d.Checks = opts[0].checks
 	}

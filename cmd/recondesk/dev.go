@@ -38,10 +38,21 @@ func cmdDev(ctx context.Context, cfg config.Config, log *slog.Logger, args []str
 	if _, err := store.Migrate(ctx, pool); err != nil {
 		return err
 	}
-	if err := ensureDemoAdmin(ctx, cfg, pool); err != nil {
-		return err
-	}
 	ex := extras{}
+	if cfg.SMTPURL == "" {
+		sink, err := startSMTPSink(ctx, log, pool)
+		if err != nil {
+			return err
+		}
+		defer sink.Close()
+		cfg.SMTPURL = sink.URL()
+		ex.mailbox = true
+		fmt.Fprintf(stdout, "embedded SMTP sink at %s (Admin → Mailbox)\n", cfg.SMTPURL)
+	}
+	if err := seedDemo(ctx, seedEnv{cfg: cfg, log: log, pool: pool, stdout: stdout, mongoURI: cfg.MongoURI}); err != nil {
+		return fmt.Errorf("load demo data: %w", err)
+	}
+	ex.checks = dependencyChecks(cfg)
 	fmt.Fprintf(stdout, "Recondesk dev: open %s and sign in as %s / %s\n", cfg.BaseURL, cfg.DemoAdminEmail, cfg.DemoAdminPassword)
 	return serve(ctx, cfg, log, pool, jobs.RoleAll, ex, stdout)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -128,6 +129,15 @@ func TestRunEndToEnd(t *testing.T) {
 	out := inst.stdout.String()
 	if !strings.Contains(out, "sign in as admin@recondesk.local / recondesk-demo") || !strings.Contains(out, "http://"+inst.addr) {
 		t.Fatalf("dev did not print the URL and demo login: %q", out)
+	}
+	resp, err := http.Get("http://" + inst.addr + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(ready), `"smtp": "ok"`) {
+		t.Fatalf("/readyz = %d %s", resp.StatusCode, ready)
 	}
 	ctx := browsertest.New(t, 60*time.Second)
 	base := "http://" + inst.addr

@@ -52,7 +52,7 @@ func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 
 // productionExtras are the readiness checks of the configured dependencies.
 func productionExtras(ctx context.Context, cfg config.Config) (extras, error) {
-	return extras{}, nil
+	return extras{checks: dependencyChecks(cfg)}, nil
 }
 
 func cmdMigrate(ctx context.Context, cfg config.Config, stdout io.Writer) error {

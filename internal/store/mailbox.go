@@ -61,3 +61,21 @@ func MailboxByMessageIDs(ctx context.Context, db DBTX, ids []string) ([]MailboxM
 		return m, err
 	})
 }
+
+// MailboxThread returns the stored messages whose Message-ID is in ids or
+// whose raw headers reference messageID, oldest first.
+func MailboxThread(ctx context.Context, db DBTX, ids []string, messageID string) ([]MailboxMessage, error) {
+	rows, err := db.Query(ctx, `SELECT id, received_at, mail_from, rcpt_to, message_id, subject
+		FROM mailbox_messages
+		WHERE message_id = ANY($1)
+		   OR ($2 <> '' AND position(convert_to($2, 'UTF8') IN raw) > 0)
+		ORDER BY received_at, id`, ids, messageID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (MailboxMessage, error) {
+		var m MailboxMessage
+		err := r.Scan(&m.ID, &m.ReceivedAt, &m.From, &m.To, &m.MessageID, &m.Subject)
+		return m, err
+	})
+}
