@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 )
 
-// faultyBench measures this area against its baseline.
+// faultyBench runs the faulty-bookings measures: the pipeline's
+// (faulty_pipeline.go) then the ladder's (faulty_ladder.go).
 func faultyBench(ctx context.Context, env Env) ([]Row, error) {
-	return nil, errors.New("not built yet")
+	rows, err := faultyPipelineBench(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	more, err := faultyLadderBench(ctx, env)
+	return append(rows, more...), err
 }

@@ -49,6 +49,11 @@ func cmdDev(ctx context.Context, cfg config.Config, log *slog.Logger, args []str
 		ex.mailbox = true
 		fmt.Fprintf(stdout, "embedded SMTP sink at %s (Admin → Mailbox)\n", cfg.SMTPURL)
 	}
+	stopFaulty, err := startFaultyDev(ctx, &cfg, log, stdout)
+	if err != nil {
+		return err
+	}
+	defer stopFaulty()
 	if err := seedDemo(ctx, seedEnv{cfg: cfg, log: log, pool: pool, stdout: stdout, mongoURI: cfg.MongoURI}); err != nil {
 		return fmt.Errorf("load demo data: %w", err)
 	}

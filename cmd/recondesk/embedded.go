@@ -70,6 +70,6 @@ func dependencyChecks(cfg config.Config) []web.Check {
 	if cfg.SMTPURL != "" {
 		checks = append(checks, smtpCheck(cfg.SMTPURL))
 	}
-	return checks
+	return append(checks, faultyChecks(cfg)...)
 }
 

@@ -9,15 +9,18 @@ import (
 	"recondesk/internal/config"
 )
 
-// cmdFaulty handles `faulty ingest|tick`.
+const faultyUsage = "usage: recondesk faulty ingest --period YYYY-MM | tick [--now RFC3339]"
+
+// cmdFaulty dispatches `faulty ingest|tick`.
 func cmdFaulty(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
-	return errors.New("usage: recondesk faulty ingest --period YYYY-MM | tick [--now RFC3339]")
-}
-
-// seedFaulty loads the demo partners and seeds MongoDB with the simulator's bookings.
-func seedFaulty(ctx context.Context, env seedEnv) error { return nil }
-
-// cmdChargeCloudSim runs the ChargeCloud simulator alone.
-func cmdChargeCloudSim(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
-	return errors.New("usage: recondesk chargecloud-sim [--addr A]")
+	if len(args) == 0 {
+		return errors.New(faultyUsage)
+	}
+	switch args[0] {
+	case "ingest":
+		return cmdFaultyIngest(ctx, cfg, log, args[1:], stdout)
+	case "tick":
+		return cmdFaultyTick(ctx, cfg, log, args[1:], stdout)
+	}
+	return errors.New(faultyUsage)
 }

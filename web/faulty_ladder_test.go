@@ -1,0 +1,4 @@
+package web
+
+// faultyLadderMatrix lists the batch, email and faulty API routes.
+var faultyLadderMatrix = []access{}

@@ -1,0 +1,4 @@
+package web
+
+// faultyPipelineMatrix lists the partner, queue and ingestion routes.
+var faultyPipelineMatrix = []access{}
