@@ -72,4 +72,3 @@ func dependencyChecks(cfg config.Config) []web.Check {
 	}
 	return append(checks, faultyChecks(cfg)...)
 }
-
