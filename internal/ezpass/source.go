@@ -1,0 +1,222 @@
+package ezpass
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// csvSource reads CSV text, one record at a time.
+type csvSource struct {
+	cr *csv.Reader
+}
+
+func openCSV(r io.ReaderAt, size int64, maxLine int) *csvSource {
+	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, size), 64<<10)
+	if b, _ := br.Peek(len(utf8BOM)); bytes.Equal(b, utf8BOM) {
+		_, _ = br.Discard(len(utf8BOM))
+	}
+	cr := csv.NewReader(&lineLimitReader{r: br, max: maxLine})
+	cr.FieldsPerRecord = -1 // ragged rows are reported per row, not fatal
+	cr.ReuseRecord = true
+	return &csvSource{cr: cr}
+}
+
+func (s *csvSource) next() ([]string, int, error) {
+	rec, err := s.cr.Read()
+	if err == nil {
+		line, _ := s.cr.FieldPos(0)
+		return rec, line, nil
+	}
+	var long *lineTooLongError
+	if errors.As(err, &long) {
+		return nil, 0, &FileError{
+			Message: fmt.Sprintf("This file has a line longer than %s, so it is not an E-ZPass export. "+
+				"Export the transaction report from the E-ZPass account and try again.", byteSize(int64(long.max))),
+			Err: ErrTooLarge,
+		}
+	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		msg := "This line could not be read: a quoted value is not closed, or a quote character (\") is out of place."
+		if errors.Is(pe.Err, csv.ErrBareQuote) {
+			msg = "This line could not be read: a quote character (\") appears inside a value that is not in quotes."
+		}
+		return nil, 0, &RowError{Line: pe.StartLine, Message: msg}
+	}
+	return nil, 0, err
+}
+
+func (s *csvSource) close() error { return nil }
+
+// lineLimitReader fails once a line (bytes between newlines) exceeds max, so
+// that a file without line breaks cannot make the CSV reader buffer it whole.
+// The lines before the long one are passed on first.
+type lineLimitReader struct {
+	r        io.Reader
+	max, cur int
+	err      error
+}
+
+type lineTooLongError struct{ max int }
+
+func (e *lineTooLongError) Error() string {
+	return fmt.Sprintf("ezpass: line longer than %d bytes", e.max)
+}
+
+func (l *lineLimitReader) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	n, err := l.r.Read(p)
+	for i := 0; i < n; {
+		j := bytes.IndexByte(p[i:n], '\n')
+		seg := n - i
+		if j >= 0 {
+			seg = j
+		}
+		if l.cur+seg > l.max {
+			l.err = &lineTooLongError{max: l.max}
+			if cut := i + l.max - l.cur; cut > 0 {
+				return cut, nil
+			}
+			return 0, l.err
+		}
+		if j < 0 {
+			l.cur += seg
+			break
+		}
+		l.cur, i = 0, i+j+1
+	}
+	return n, err
+}
+
+// xlsxSource streams the first sheet of a workbook.
+type xlsxSource struct {
+	file     *excelize.File
+	rows     *excelize.Rows
+	line     int
+	date1904 bool
+}
+
+// errDamaged is the cause given when the workbook library fails unexpectedly.
+var errDamaged = errors.New("ezpass: damaged workbook")
+
+func damagedWorkbook(err error) *FileError {
+	return &FileError{
+		Message: "This Excel file could not be read; it may be damaged. " +
+			"Open it in Excel and save it again as Excel Workbook (.xlsx), or export CSV, and try again.",
+		Err: err,
+	}
+}
+
+func tooLargeWorkbook(limit int64) *FileError {
+	return &FileError{
+		Message: fmt.Sprintf("This Excel file is too large to import: it unpacks to more than %s. "+
+			"Export a shorter date range, or export CSV instead, and try again.", byteSize(limit)),
+		Err: ErrTooLarge,
+	}
+}
+
+// openXLSX checks the workbook's unpacked size against the cap before
+// handing it to excelize (which enforces the same caps while unpacking), and
+// opens a streaming reader on its first sheet.
+func openXLSX(r io.ReaderAt, size int64, cfg config) (src *xlsxSource, err error) {
+	if size > cfg.maxUnzip {
+		return nil, tooLargeWorkbook(cfg.maxUnzip)
+	}
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return nil, damagedWorkbook(err)
+	}
+	var total uint64
+	for _, f := range zr.File {
+		total += f.UncompressedSize64
+		if total > uint64(cfg.maxUnzip) {
+			return nil, tooLargeWorkbook(cfg.maxUnzip)
+		}
+	}
+
+	var file *excelize.File
+	defer func() {
+		if p := recover(); p != nil {
+			err = damagedWorkbook(fmt.Errorf("%w: %v", errDamaged, p))
+		}
+		if err != nil && file != nil {
+			_ = file.Close()
+		}
+	}()
+	file, err = excelize.OpenReader(io.NewSectionReader(r, 0, size), excelize.Options{
+		UnzipSizeLimit:    cfg.maxUnzip,
+		UnzipXMLSizeLimit: cfg.maxXML,
+		TmpDir:            cfg.tempDir,
+	})
+	if err != nil {
+		return nil, damagedWorkbook(err)
+	}
+	sheets := file.GetSheetList()
+	if len(sheets) == 0 {
+		return nil, &FileError{Message: "This Excel file has no worksheet. " +
+			"Export the transaction report from the E-ZPass account and try again."}
+	}
+	props, err := file.GetWorkbookProps()
+	if err != nil {
+		return nil, damagedWorkbook(err)
+	}
+	rows, err := file.Rows(sheets[0])
+	if err != nil {
+		return nil, damagedWorkbook(err)
+	}
+	return &xlsxSource{
+		file:     file,
+		rows:     rows,
+		date1904: props.Date1904 != nil && *props.Date1904,
+	}, nil
+}
+
+// next reads the next row with raw cell values: numbers as stored (so that
+// dates are serial numbers and amounts are not formatted), text as text.
+func (s *xlsxSource) next() (cells []string, line int, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			cells, line, err = nil, 0, damagedWorkbook(fmt.Errorf("%w: %v", errDamaged, p))
+		}
+	}()
+	if !s.rows.Next() {
+		if err := s.rows.Error(); err != nil {
+			return nil, 0, damagedWorkbook(err)
+		}
+		return nil, 0, io.EOF
+	}
+	s.line++
+	cells, err = s.rows.Columns(excelize.Options{RawCellValue: true})
+	if err != nil {
+		return nil, 0, &RowError{Line: s.line, Message: "This row of the workbook could not be read."}
+	}
+	return cells, s.line, nil
+}
+
+func (s *xlsxSource) close() error {
+	err := s.rows.Close()
+	return errors.Join(err, s.file.Close())
+}
+
+// byteSize writes a size for people: "1 GiB", "16 MiB", "512 KiB", "100 bytes".
+func byteSize(n int64) string {
+	const unit = 1024
+	switch {
+	case n >= unit*unit*unit && n%(unit*unit*unit) == 0:
+		return fmt.Sprintf("%d GiB", n/(unit*unit*unit))
+	case n >= unit*unit:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(unit*unit))
+	case n >= unit:
+		return fmt.Sprintf("%.1f KiB", float64(n)/unit)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
