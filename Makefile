@@ -40,5 +40,11 @@ lint: ## go vet and gofmt
 bench: ## build the benchmark data sets and print the figures table
 	$(GO) run ./cmd/recondesk-bench
 
+FUZZTIME ?= 10s
+fuzz: ## run each parser fuzz target briefly (CI does this too)
+	$(GO) test -run='^$$' -fuzz='^FuzzCSVReader$$' -fuzztime=$(FUZZTIME) ./internal/ezpass
+	$(GO) test -run='^$$' -fuzz='^FuzzXLSXReader$$' -fuzztime=$(FUZZTIME) ./internal/ezpass
+	$(GO) test -run='^$$' -fuzz='^FuzzParseAmount$$' -fuzztime=$(FUZZTIME) ./internal/ezpass
+
 clean:
 	rm -rf bin .data
