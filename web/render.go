@@ -29,10 +29,11 @@ func render(w http.ResponseWriter, r *http.Request, status int, full, fragment t
 	_ = c.Render(r.Context(), w)
 }
 
-// redirect answers a successful POST: 303 for forms, HX-Location for htmx.
+// redirect answers a successful POST: 303 for forms; for htmx a full
+// navigation (HX-Redirect), so the next page renders whole with its flash.
 func redirect(w http.ResponseWriter, r *http.Request, to string) {
 	if isHTMX(r) {
-		w.Header().Set("HX-Location", to)
+		w.Header().Set("HX-Redirect", to)
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}

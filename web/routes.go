@@ -54,8 +54,11 @@ func routes(d Deps) http.Handler {
 		})
 
 		// --- E-ZPass API ---
+		ezpassMatchAPIRoutes(r, d)
+		ezpassImportAPIRoutes(r, d)
 
 		// --- Faulty bookings API ---
+		faultyLadderAPIRoutes(r, d)
 
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			fail(d, w, r, apperror.New(apperror.NotFound, "No API endpoint %s %s.", r.Method, r.URL.Path))
@@ -76,8 +79,12 @@ func routes(d Deps) http.Handler {
 		})
 
 		// --- E-ZPass and Ledger pages ---
+		ezpassMatchPageRoutes(r, d)
+		ezpassImportPageRoutes(r, d)
 
 		// --- Faulty bookings pages ---
+		faultyLadderPageRoutes(r, d)
+		faultyPipelinePageRoutes(r, d)
 
 		r.Route("/admin", func(r chi.Router) {
 			r.Use(requireRole(d, auth.Admin))

@@ -76,7 +76,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 	}
 	m := metrics.New()
 	schedule := jobs.Schedule{Prune: cfg.PruneInterval}
-	client, err := jobs.NewClient(jobs.Deps{Pool: pool, Logger: log, Metrics: m, Schedule: schedule}, role)
+	ladder, err := jobs.FaultyLadderFromConfig(cfg)
+	if err != nil {
+		return err
+	}
+	client, err := jobs.NewClient(jobs.Deps{
+		Pool: pool, Logger: log, Metrics: m, Schedule: schedule,
+		EZPass: jobs.EZPassDeps{AutoPost: cfg.EZPassAutoPost, TZ: cfg.EZPassTZ},
+		Faulty: jobs.FaultyDeps{Ladder: ladder},
+	}, role)
 	if err != nil {
 		return err
 	}

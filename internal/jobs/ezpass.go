@@ -1,6 +1,8 @@
 package jobs
 
 import (
+	"time"
+
 	"github.com/riverqueue/river"
 )
 
@@ -8,8 +10,8 @@ import (
 type EZPassDeps struct {
 	// AutoPost posts tolls right after association (EZPASS_AUTO_POST).
 	AutoPost bool
-	// AssociateEvery is the interval of the nightly association run.
-	AssociateEvery string
+	// TZ is EZPASS_TZ, the zone of E-ZPass wall-clock times and messages.
+	TZ *time.Location
 }
 
 // EZPassImportArgs asks for an uploaded E-ZPass file to be parsed and loaded.

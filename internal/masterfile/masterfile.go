@@ -1,0 +1,332 @@
+// Package masterfile writes the Excel master file of a faulty-bookings batch (DESIGN §4.4):
+// the Bookings, Tracking and Summary sheets, with formula-injection escaping of every text cell.
+// It is pure: the caller loads the batch and stores the bytes.
+package masterfile
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// Sheet names, in workbook order.
+const (
+	SheetBookings = "Bookings"
+	SheetTracking = "Tracking"
+	SheetSummary  = "Summary"
+)
+
+// BookingsHeader is the header row of the Bookings sheet.
+var BookingsHeader = []string{
+	"Sr No", "Authorization Reference", "CDR ID", "OCPI Session ID", "Station", "City", "Connector",
+	"Start", "End", "Energy kWh", "Fault reasons", "Status", "First notified", "Last reminded", "Resolved at",
+}
+
+// TrackingHeader is the header row of the Tracking sheet.
+var TrackingHeader = []string{"Seq", "Level", "Message-ID", "State", "Sent at", "To", "Cc"}
+
+// TimeLayout is how times are written (wall clock in the batch's location).
+const TimeLayout = "2006-01-02 15:04:05"
+
+// Batch is everything one master file shows.
+type Batch struct {
+	// ID is the batch's uuid.
+	ID          string
+	PartyID     string
+	PartnerName string
+	// Period is YYYY-MM.
+	Period string
+	// Version is the master file version being written (1 for the first).
+	Version     int
+	GeneratedAt time.Time
+	// Location is EMSP_TZ, the zone times are written in; nil means UTC.
+	Location *time.Location
+	Items    []Item
+	Emails   []Email
+}
+
+// Item is one booking of the batch.
+type Item struct {
+	AuthRef       string
+	CDRID         string
+	OCPISessionID string
+	StationName   string
+	StationID     string
+	City          string
+	Connector     string
+	Start, End    time.Time
+	// EnergyWh is the energy in whole watt-hours.
+	EnergyWh int64
+	// FaultReasons are MongoDB's authoritative reasons.
+	FaultReasons []string
+	// State is "open" or "resolved"; Resolution says how a resolved item was resolved.
+	State      string
+	Resolution string
+	Reopened   int
+	// CreatedAt is when the item joined the batch; emails before it did not concern it.
+	CreatedAt  time.Time
+	ResolvedAt time.Time
+}
+
+// Email is one message of the batch's thread.
+type Email struct {
+	Seq       int
+	Level     string
+	MessageID string
+	State     string
+	// SentAt is zero until the message is sent.
+	SentAt time.Time
+	To, CC []string
+}
+
+// Levels counted as reminders in the "Last reminded" column.
+var reminderLevels = map[string]bool{"reminder": true, "final_reminder": true, "re_escalation": true}
+
+// Escape makes a text cell safe from formula injection: a value beginning with =, +, -, @, a tab
+// or a carriage return gets a leading apostrophe.
+func Escape(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
+}
+
+// Status is the text of the Status column for an item.
+func Status(state, resolution string, reopened int) string {
+	if state == "resolved" {
+		switch resolution {
+		case "disappeared":
+			return "Resolved: no longer in the report"
+		case "no_longer_faulty":
+			return "Resolved: no longer faulty"
+		case "manual":
+			return "Resolved: manually"
+		}
+		return "Resolved"
+	}
+	if reopened > 0 {
+		return fmt.Sprintf("Open (reopened %d×)", reopened)
+	}
+	return "Open"
+}
+
+// SHA256 returns the hex SHA-256 of data, as stored with each version.
+func SHA256(data []byte) string {
+	s := sha256.Sum256(data)
+	return hex.EncodeToString(s[:])
+}
+
+// Build writes the workbook of b and returns its bytes.
+func Build(b Batch) ([]byte, error) {
+	loc := b.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetName("Sheet1", SheetBookings); err != nil {
+		return nil, fmt.Errorf("masterfile: %w", err)
+	}
+	for _, name := range []string{SheetTracking, SheetSummary} {
+		if _, err := f.NewSheet(name); err != nil {
+			return nil, fmt.Errorf("masterfile: %w", err)
+		}
+	}
+	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	if err != nil {
+		return nil, fmt.Errorf("masterfile: %w", err)
+	}
+	if err := writeBookings(f, b, loc, bold); err != nil {
+		return nil, err
+	}
+	if err := writeTracking(f, b, loc, bold); err != nil {
+		return nil, err
+	}
+	if err := writeSummary(f, b, loc, bold); err != nil {
+		return nil, err
+	}
+	f.SetActiveSheet(0)
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("masterfile: write: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func text(vals ...string) []any {
+	out := make([]any, len(vals))
+	for i, v := range vals {
+		out[i] = Escape(v)
+	}
+	return out
+}
+
+func header(sw *excelize.StreamWriter, cols []string, style int) error {
+	row := make([]any, len(cols))
+	for i, c := range cols {
+		row[i] = excelize.Cell{StyleID: style, Value: c}
+	}
+	return sw.SetRow("A1", row)
+}
+
+func fmtTime(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(loc).Format(TimeLayout)
+}
+
+// sentEmails returns the sent emails ordered by time.
+func sentEmails(es []Email) []Email {
+	var out []Email
+	for _, e := range es {
+		if e.State == "sent" && !e.SentAt.IsZero() {
+			out = append(out, e)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].SentAt.Before(out[j].SentAt) })
+	return out
+}
+
+func writeBookings(f *excelize.File, b Batch, loc *time.Location, bold int) error {
+	sw, err := f.NewStreamWriter(SheetBookings)
+	if err != nil {
+		return fmt.Errorf("masterfile: %w", err)
+	}
+	_ = sw.SetColWidth(2, 4, 28)
+	_ = sw.SetColWidth(5, 5, 36)
+	_ = sw.SetColWidth(8, 9, 20)
+	_ = sw.SetColWidth(11, 12, 30)
+	_ = sw.SetColWidth(13, 15, 20)
+	if err := header(sw, BookingsHeader, bold); err != nil {
+		return fmt.Errorf("masterfile: %w", err)
+	}
+	sent := sentEmails(b.Emails)
+	for i, it := range b.Items {
+		var first, last time.Time
+		for _, e := range sent {
+			if e.SentAt.Before(it.CreatedAt) {
+				continue
+			}
+			if !it.ResolvedAt.IsZero() && it.State == "resolved" && e.SentAt.After(it.ResolvedAt) {
+				break
+			}
+			if first.IsZero() {
+				first = e.SentAt
+			} else if reminderLevels[e.Level] {
+				last = e.SentAt
+			}
+		}
+		station := it.StationName
+		if it.StationID != "" && it.StationID != it.StationName {
+			if station == "" {
+				station = it.StationID
+			} else {
+				station += " (" + it.StationID + ")"
+			}
+		}
+		resolved := time.Time{}
+		if it.State == "resolved" {
+			resolved = it.ResolvedAt
+		}
+		row := []any{i + 1}
+		row = append(row, text(it.AuthRef, it.CDRID, it.OCPISessionID, station, it.City, it.Connector,
+			fmtTime(it.Start, loc), fmtTime(it.End, loc))...)
+		row = append(row, float64(it.EnergyWh)/1000)
+		row = append(row, text(strings.Join(it.FaultReasons, ", "), Status(it.State, it.Resolution, it.Reopened),
+			fmtTime(first, loc), fmtTime(last, loc), fmtTime(resolved, loc))...)
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		if err := sw.SetRow(cell, row); err != nil {
+			return fmt.Errorf("masterfile: bookings row %d: %w", i+1, err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return fmt.Errorf("masterfile: %w", err)
+	}
+	return nil
+}
+
+func writeTracking(f *excelize.File, b Batch, loc *time.Location, bold int) error {
+	sw, err := f.NewStreamWriter(SheetTracking)
+	if err != nil {
+		return fmt.Errorf("masterfile: %w", err)
+	}
+	_ = sw.SetColWidth(2, 2, 18)
+	_ = sw.SetColWidth(3, 3, 56)
+	_ = sw.SetColWidth(5, 7, 30)
+	if err := header(sw, TrackingHeader, bold); err != nil {
+		return fmt.Errorf("masterfile: %w", err)
+	}
+	es := append([]Email(nil), b.Emails...)
+	sort.SliceStable(es, func(i, j int) bool { return es[i].Seq < es[j].Seq })
+	for i, e := range es {
+		row := []any{e.Seq}
+		row = append(row, text(e.Level, e.MessageID, e.State, fmtTime(e.SentAt, loc), strings.Join(e.To, ", "), strings.Join(e.CC, ", "))...)
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		if err := sw.SetRow(cell, row); err != nil {
+			return fmt.Errorf("masterfile: tracking row %d: %w", i+1, err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return fmt.Errorf("masterfile: %w", err)
+	}
+	return nil
+}
+
+func writeSummary(f *excelize.File, b Batch, loc *time.Location, bold int) error {
+	sw, err := f.NewStreamWriter(SheetSummary)
+	if err != nil {
+		return fmt.Errorf("masterfile: %w", err)
+	}
+	_ = sw.SetColWidth(1, 1, 28)
+	_ = sw.SetColWidth(2, 2, 48)
+	var open, resolved, energyOpen int64
+	byHow := map[string]int{}
+	for _, it := range b.Items {
+		if it.State == "resolved" {
+			resolved++
+			byHow[it.Resolution]++
+		} else {
+			open++
+			energyOpen += it.EnergyWh
+		}
+	}
+	rows := [][]any{
+		{excelize.Cell{StyleID: bold, Value: "Faulty bookings master file"}},
+		text("Partner", b.PartnerName),
+		text("Party ID", b.PartyID),
+		text("Period", b.Period),
+		text("Batch", b.ID),
+		{"Version", b.Version},
+		text("Generated at", fmtTime(b.GeneratedAt, loc)),
+		text("Time zone", loc.String()),
+		{"Bookings", len(b.Items)},
+		{"Open", open},
+		{"Resolved", resolved},
+		{"Resolved: no longer in the report", byHow["disappeared"]},
+		{"Resolved: no longer faulty", byHow["no_longer_faulty"]},
+		{"Resolved: manually", byHow["manual"]},
+		{"Open energy kWh", float64(energyOpen) / 1000},
+		{"Emails sent", len(sentEmails(b.Emails))},
+	}
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := sw.SetRow(cell, r); err != nil {
+			return fmt.Errorf("masterfile: summary: %w", err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return fmt.Errorf("masterfile: %w", err)
+	}
+	return nil
+}

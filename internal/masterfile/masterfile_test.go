@@ -1,0 +1,117 @@
+package masterfile_test
+
+import (
+	"bytes"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"recondesk/internal/masterfile"
+)
+
+func sample() masterfile.Batch {
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	t0 := time.Date(2026, 10, 3, 8, 0, 0, 0, time.UTC)
+	return masterfile.Batch{
+		ID: "8d0f6c1e-0000-4000-8000-000000000001", PartyID: "DE*VLT", PartnerName: "=Voltwerk", Period: "2026-10",
+		Version: 3, GeneratedAt: time.Date(2026, 11, 16, 8, 0, 0, 0, time.UTC), Location: berlin,
+		Items: []masterfile.Item{
+			{AuthRef: "aaaaaaaaaaaaaaaaaaaaaaaa", CDRID: "CDR-1", OCPISessionID: "@sess", StationName: "Berlin Messe 1", StationID: "DE*VLT*E1001",
+				City: "Berlin", Connector: "2", Start: t0, End: t0.Add(time.Hour), EnergyWh: 12345, FaultReasons: []string{"CDR_MISSING", "+1"},
+				State: "open", Reopened: 1, CreatedAt: t0},
+			{AuthRef: "bbbbbbbbbbbbbbbbbbbbbbbb", CDRID: "-5", StationName: "\tTab", City: "\rCR", Connector: "1",
+				Start: t0, End: t0.Add(2 * time.Hour), EnergyWh: 1000, FaultReasons: []string{"TARIFF_MISMATCH"},
+				State: "resolved", Resolution: "disappeared", CreatedAt: t0, ResolvedAt: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)},
+		},
+		Emails: []masterfile.Email{
+			{Seq: 2, Level: "reminder", MessageID: "<rd.x.2@recondesk.local>", State: "sent", SentAt: time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC), To: []string{"a@example.com"}},
+			{Seq: 1, Level: "notification", MessageID: "<rd.x.1@recondesk.local>", State: "sent", SentAt: time.Date(2026, 11, 16, 8, 0, 0, 0, time.UTC), To: []string{"a@example.com"}, CC: []string{"b@example.com"}},
+			{Seq: 3, Level: "final_reminder", MessageID: "<rd.x.3@recondesk.local>", State: "pending", To: []string{"a@example.com"}},
+		},
+	}
+}
+
+func TestBuild(t *testing.T) {
+	t.Parallel()
+	data, err := masterfile.Build(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got := f.GetSheetList(); !reflect.DeepEqual(got, []string{"Bookings", "Tracking", "Summary"}) {
+		t.Fatalf("sheets = %v", got)
+	}
+	rows, err := f.GetRows("Bookings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(rows[0], masterfile.BookingsHeader) {
+		t.Errorf("Bookings header = %v", rows[0])
+	}
+	if len(rows) != 3 {
+		t.Fatalf("Bookings has %d rows, want header + 2", len(rows))
+	}
+	want1 := []string{"1", "aaaaaaaaaaaaaaaaaaaaaaaa", "CDR-1", "'@sess", "Berlin Messe 1 (DE*VLT*E1001)", "Berlin", "2",
+		"2026-10-03 10:00:00", "2026-10-03 11:00:00", "12.345", "CDR_MISSING, +1", "Open (reopened 1×)",
+		"2026-11-16 09:00:00", "2026-11-21 09:00:00"}
+	if !reflect.DeepEqual(rows[1], want1) {
+		t.Errorf("row 1 =\n%q\nwant\n%q", rows[1], want1)
+	}
+	// Resolved on the 22nd: the reminder of the 21st still concerned it; escaping of -, tab, CR.
+	want2 := []string{"2", "bbbbbbbbbbbbbbbbbbbbbbbb", "'-5", "", "'\tTab", "'\rCR", "1",
+		"2026-10-03 10:00:00", "2026-10-03 12:00:00", "1", "TARIFF_MISMATCH", "Resolved: no longer in the report",
+		"2026-11-16 09:00:00", "2026-11-21 09:00:00", "2026-11-22 11:00:00"}
+	if !reflect.DeepEqual(rows[2], want2) {
+		t.Errorf("row 2 =\n%q\nwant\n%q", rows[2], want2)
+	}
+	tr, _ := f.GetRows("Tracking")
+	if len(tr) != 4 || tr[1][0] != "1" || tr[1][1] != "notification" || tr[1][2] != "<rd.x.1@recondesk.local>" || tr[1][6] != "b@example.com" {
+		t.Errorf("Tracking = %q", tr)
+	}
+	if tr[3][3] != "pending" || tr[3][4] != "" {
+		t.Errorf("unsent email row = %q", tr[3])
+	}
+	sum, _ := f.GetRows("Summary")
+	got := map[string]string{}
+	for _, r := range sum {
+		if len(r) == 2 {
+			got[r[0]] = r[1]
+		}
+	}
+	for k, v := range map[string]string{"Partner": "'=Voltwerk", "Version": "3", "Open": "1", "Resolved": "1",
+		"Resolved: no longer in the report": "1", "Time zone": "Europe/Berlin", "Emails sent": "2"} {
+		if got[k] != v {
+			t.Errorf("Summary %s = %q, want %q", k, got[k], v)
+		}
+	}
+}
+
+func TestEscape(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"": "", "=SUM(A1)": "'=SUM(A1)", "+1": "'+1", "-1": "'-1", "@x": "'@x", "\tx": "'\tx", "\rx": "'\rx",
+		"a=b": "a=b", "'=x": "'=x", " =x": " =x",
+	} {
+		if got := masterfile.Escape(in); got != want {
+			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func ExampleBuild() {
+	data, err := masterfile.Build(masterfile.Batch{ID: "b1", PartyID: "DE*VLT", PartnerName: "Voltwerk", Period: "2026-10", Version: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	f, _ := excelize.OpenReader(bytes.NewReader(data))
+	fmt.Println(f.GetSheetList(), len(masterfile.SHA256(data)))
+	// Output: [Bookings Tracking Summary] 64
+}

@@ -1,0 +1,448 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"recondesk/internal/ezpass"
+)
+
+// DefaultProgressEvery is how many rows an import reads between two
+// progress updates of its counters.
+const DefaultProgressEvery = 5000
+
+// ImportOptions tunes RunEZPassImport; the zero value uses the defaults.
+type ImportOptions struct {
+	// Exclusions are the exclusion rules; nil means ezpass.DefaultExclusions().
+	Exclusions []ezpass.ExclusionRule
+	// MaxXLSXUnzipBytes caps how far a workbook may unpack; 0 means the parser's default (1 GiB).
+	MaxXLSXUnzipBytes int64
+	// TempDir receives the file while it is read; empty means the system default.
+	TempDir string
+	// ProgressEvery is the number of rows between progress updates; 0 means DefaultProgressEvery.
+	ProgressEvery int
+	// Finish runs in the final transaction once the import row holds its
+	// outcome (enqueue association there, so that it happens exactly when
+	// the rows become visible).
+	Finish func(ctx context.Context, tx pgx.Tx, imp EZPassImport) error
+}
+
+// importLockSQL serialises the imports of one account until the transaction ends.
+const importLockSQL = `SELECT pg_advisory_xact_lock(hashtextextended('ezpass.import:' || $1, 0))`
+
+// RunEZPassImport loads a queued import: it waits for the account's import
+// lock, reads the stored file with the streaming parser, COPYs every row
+// (good or bad) into a temporary staging table while publishing progress,
+// then applies the dedupe and conflict rules in one set-based statement,
+// stores the row errors and the final counters and status, audits and
+// calls opts.Finish — all in one transaction, so an interrupted run leaves
+// nothing behind and can simply run again. An import that already finished
+// is returned unchanged. An unreadable file is not an error: the import
+// ends as failed with the parser's message.
+func RunEZPassImport(ctx context.Context, pool *pgxpool.Pool, importID int64, opts ImportOptions) (EZPassImport, error) {
+	if opts.ProgressEvery <= 0 {
+		opts.ProgressEvery = DefaultProgressEvery
+	}
+	imp, err := EZPassImportByID(ctx, pool, importID)
+	if err != nil {
+		return imp, err
+	}
+	if !imp.Active() {
+		return imp, nil
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return imp, err
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if _, err := tx.Exec(ctx, importLockSQL, imp.Account); err != nil {
+		return imp, err
+	}
+	// Another run may have finished it while this one waited for the lock.
+	if imp, err = EZPassImportByID(ctx, tx, importID); err != nil || !imp.Active() {
+		return imp, err
+	}
+	before := map[string]any{"status": imp.Status}
+	if _, err := pool.Exec(ctx, `UPDATE ezpass_imports SET status = 'running', started_at = clock_timestamp(), finished_at = NULL,
+		message = 'Reading the file…', format = '', rows_read = 0, inserted = 0, duplicates = 0, conflicts = 0, errors = 0,
+		tolls = 0, credits = 0, payments = 0, tag_fees = 0, excluded = 0 WHERE id = $1`, importID); err != nil {
+		return imp, err
+	}
+
+	res, err := loadImport(ctx, pool, tx, imp, opts)
+	if err != nil {
+		return imp, err
+	}
+	final, err := finishImport(ctx, tx, imp, res)
+	if err != nil {
+		return imp, err
+	}
+	reason := "import finished"
+	if res.fileErr != "" {
+		reason = "the file could not be read"
+	}
+	if err := Audit(ctx, tx, imp.CreatedBy, "ezpass.import", "ezpass_import", strconv.FormatInt(imp.ID, 10), before, final.Summary(), reason); err != nil {
+		return imp, err
+	}
+	if opts.Finish != nil {
+		if err := opts.Finish(ctx, tx, final); err != nil {
+			return imp, err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return imp, err
+	}
+	return final, nil
+}
+
+// importResult is what loading found.
+type importResult struct {
+	format   string
+	fileErr  string // the file could not be read: why, for people
+	read     int
+	errors   int
+	kinds    map[string]int
+	inserted int
+	conflict int
+}
+
+// loadImport reads the file into the staging table and applies the rules.
+func loadImport(ctx context.Context, pool *pgxpool.Pool, tx pgx.Tx, imp EZPassImport, opts ImportOptions) (importResult, error) {
+	res := importResult{kinds: map[string]int{}}
+	loc, err := time.LoadLocation(imp.TimeZone)
+	if err != nil {
+		res.fileErr = fmt.Sprintf("The time zone %q of this import is unknown to this server (is tzdata installed?).", imp.TimeZone)
+		return res, nil
+	}
+	f, err := os.CreateTemp(opts.TempDir, "ezpass-import-*")
+	if err != nil {
+		return res, err
+	}
+	defer func() { f.Close(); os.Remove(f.Name()) }()
+	if _, err := CopyEZPassImportFile(ctx, tx, imp, f); err != nil {
+		return res, err
+	}
+	rd, err := ezpass.Open(f, imp.SizeBytes, imp.FileName, ezpass.Options{
+		Location: loc, Exclusions: opts.Exclusions, MaxXLSXUnzipBytes: opts.MaxXLSXUnzipBytes, TempDir: opts.TempDir,
+	})
+	if err != nil {
+		var fe *ezpass.FileError
+		var fme *ezpass.FormatError
+		if errors.As(err, &fe) || errors.As(err, &fme) {
+			res.fileErr = err.Error()
+			return res, nil
+		}
+		return res, err
+	}
+	defer rd.Close()
+	res.format = string(rd.Format())
+
+	if _, err := tx.Exec(ctx, stagingSQL); err != nil {
+		return res, err
+	}
+	src := &stagingSource{ctx: ctx, pool: pool, rd: rd, imp: imp, every: opts.ProgressEvery, format: res.format}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ezpass_staging"}, stagingCols, src); err != nil {
+		return res, err
+	}
+	res.read, res.errors = src.read, src.errors
+	if src.fileErr != nil {
+		res.fileErr = src.fileErr.Error()
+		return res, nil
+	}
+	if _, err := pool.Exec(ctx, `UPDATE ezpass_imports SET rows_read = $2, errors = $3, format = $4,
+		message = 'Storing the transactions…' WHERE id = $1`, imp.ID, res.read, res.errors, res.format); err != nil {
+		return res, err
+	}
+	// Statistics of the staged rows, so that the planner joins them to the
+	// stored transactions by index or hash rather than by nested loops.
+	if _, err := tx.Exec(ctx, `ANALYZE ezpass_staging`); err != nil {
+		return res, err
+	}
+	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
+		return res, err
+	}
+	rows, err := tx.Query(ctx, applySQL, imp.Account, imp.ID)
+	if err != nil {
+		return res, err
+	}
+	for rows.Next() {
+		var kind string
+		var valid, ins, conf int
+		if err := rows.Scan(&kind, &valid, &ins, &conf); err != nil {
+			rows.Close()
+			return res, err
+		}
+		res.kinds[kind] = valid
+		res.inserted += ins
+		res.conflict += conf
+	}
+	if err := rows.Err(); err != nil {
+		return res, err
+	}
+	if res.errors > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO ezpass_import_errors (import_id, line, column_name, value, message)
+			SELECT $1, line, coalesce(err_column, ''), coalesce(err_value, ''), err_message
+			FROM ezpass_staging WHERE err_message IS NOT NULL ORDER BY n`, imp.ID); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// finishImport writes the outcome to the import row.
+func finishImport(ctx context.Context, tx pgx.Tx, imp EZPassImport, res importResult) (EZPassImport, error) {
+	valid := 0
+	for _, n := range res.kinds {
+		valid += n
+	}
+	status, msg := ImportSucceeded, ""
+	switch {
+	case res.fileErr != "":
+		status, msg = ImportFailed, res.fileErr
+	case valid == 0 && res.errors > 0:
+		status = ImportFailed
+		msg = fmt.Sprintf("None of the %d rows could be read, so nothing was imported. "+
+			"See the row errors below, correct the export (or export it again) and upload it.", res.errors)
+	case res.errors > 0:
+		status = ImportPartial
+		msg = fmt.Sprintf("%d of %d rows could not be read; the other rows were imported. "+
+			"See the row errors below; correct those rows and upload them in a new file.", res.errors, res.read)
+	case valid == 0:
+		msg = "The file has a header but no transactions."
+	}
+	duplicates := 0
+	if res.fileErr == "" {
+		duplicates = valid - res.inserted - res.conflict
+	}
+	_, err := tx.Exec(ctx, `UPDATE ezpass_imports SET status = $2, message = $3, format = $4, finished_at = clock_timestamp(),
+		started_at = coalesce(started_at, clock_timestamp()), rows_read = $5, inserted = $6, duplicates = $7, conflicts = $8,
+		errors = $9, tolls = $10, credits = $11, payments = $12, tag_fees = $13, excluded = $14 WHERE id = $1`,
+		imp.ID, status, msg, res.format, res.read, res.inserted, duplicates, res.conflict, res.errors,
+		res.kinds["toll"], res.kinds["credit"], res.kinds["payment"], res.kinds["tag_fee"], res.kinds["excluded"])
+	if err != nil {
+		return imp, err
+	}
+	return EZPassImportByID(ctx, tx, imp.ID)
+}
+
+// stagingSQL is the per-run staging table: every row read, good (parsed
+// values) or bad (err_* set), in file order (n).
+const stagingSQL = `CREATE TEMP TABLE ezpass_staging (
+	n bigint, line int, dedupe_key text, lane_txn_id text, row_hash text, kind text, excluded_reason text,
+	tag_or_plate text, tag text, plate_state text, plate text, agency text, entry_plaza text, exit_plaza text,
+	vehicle_class text, txn_at timestamptz, posted_on date, amount_cents bigint, raw text,
+	err_column text, err_value text, err_message text
+) ON COMMIT DROP`
+
+var stagingCols = []string{"n", "line", "dedupe_key", "lane_txn_id", "row_hash", "kind", "excluded_reason",
+	"tag_or_plate", "tag", "plate_state", "plate", "agency", "entry_plaza", "exit_plaza",
+	"vehicle_class", "txn_at", "posted_on", "amount_cents", "raw", "err_column", "err_value", "err_message"}
+
+// applySQL stores the staged rows in one statement. For each good row:
+//   - the first row of a key (Lane Txn ID, else fingerprint) not stored yet
+//     for the account is inserted (status imported for tolls and credits,
+//     excluded for the other kinds);
+//   - a row whose key is stored (or first seen earlier in the file) with
+//     different data (row_hash) is inserted once as a conflict pointing to
+//     that original, which is never touched;
+//   - anything else (same key and data, stored or earlier in the file) is a
+//     duplicate and adds nothing.
+//
+// The classification runs over narrow columns (so that the window's sort
+// and the materialised CTEs stay small); the wide rows are read from the
+// staging table only by the inserts. It returns, per kind, the good rows
+// read, inserted originals and conflicts.
+const applySQL = `
+WITH w AS MATERIALIZED (
+	SELECT n, dedupe_key, row_hash, n = min(n) OVER (PARTITION BY dedupe_key) AS first_of_key,
+		row_number() OVER (PARTITION BY dedupe_key, row_hash ORDER BY n) AS rn
+	FROM ezpass_staging WHERE err_message IS NULL
+),
+c AS MATERIALIZED (
+	SELECT w.n, w.dedupe_key, w.first_of_key, o.id AS orig_id, x.id IS NOT NULL AS seen
+	FROM w
+	LEFT JOIN ezpass_transactions o ON o.account = $1 AND o.dedupe_key = w.dedupe_key AND o.conflict_of IS NULL
+	LEFT JOIN ezpass_transactions x ON x.account = $1 AND x.dedupe_key = w.dedupe_key AND x.row_hash = w.row_hash
+	WHERE w.rn = 1
+),
+orig AS (
+	INSERT INTO ezpass_transactions (account, dedupe_key, lane_txn_id, row_hash, import_id, line, kind, excluded_reason,
+		tag_or_plate, tag, plate_state, plate, agency, entry_plaza, exit_plaza, vehicle_class, txn_at, posted_on,
+		amount_cents, raw, status)
+	SELECT $1, s.dedupe_key, s.lane_txn_id, s.row_hash, $2, s.line, s.kind, s.excluded_reason,
+		s.tag_or_plate, s.tag, s.plate_state, s.plate, s.agency, s.entry_plaza, s.exit_plaza, s.vehicle_class, s.txn_at,
+		s.posted_on, s.amount_cents, s.raw::jsonb,
+		CASE WHEN s.kind IN ('toll', 'credit') THEN 'imported' ELSE 'excluded' END
+	FROM c JOIN ezpass_staging s ON s.n = c.n
+	WHERE c.orig_id IS NULL AND c.first_of_key
+	ON CONFLICT DO NOTHING
+	RETURNING id, dedupe_key, kind
+),
+conf AS (
+	INSERT INTO ezpass_transactions (account, dedupe_key, lane_txn_id, row_hash, import_id, line, kind, excluded_reason,
+		tag_or_plate, tag, plate_state, plate, agency, entry_plaza, exit_plaza, vehicle_class, txn_at, posted_on,
+		amount_cents, raw, status, conflict_of)
+	SELECT $1, s.dedupe_key, s.lane_txn_id, s.row_hash, $2, s.line, s.kind, s.excluded_reason,
+		s.tag_or_plate, s.tag, s.plate_state, s.plate, s.agency, s.entry_plaza, s.exit_plaza, s.vehicle_class, s.txn_at,
+		s.posted_on, s.amount_cents, s.raw::jsonb, 'conflict', coalesce(c.orig_id, orig.id)
+	FROM c JOIN ezpass_staging s ON s.n = c.n
+	LEFT JOIN orig ON c.orig_id IS NULL AND orig.dedupe_key = c.dedupe_key
+	WHERE NOT c.seen AND NOT (c.orig_id IS NULL AND c.first_of_key) AND coalesce(c.orig_id, orig.id) IS NOT NULL
+	ON CONFLICT DO NOTHING
+	RETURNING kind
+)
+SELECT kind, sum(valid)::int, sum(ins)::int, sum(conf)::int FROM (
+	SELECT kind, count(*) AS valid, 0 AS ins, 0 AS conf FROM ezpass_staging WHERE err_message IS NULL GROUP BY kind
+	UNION ALL SELECT kind, 0, count(*), 0 FROM orig GROUP BY kind
+	UNION ALL SELECT kind, 0, 0, count(*) FROM conf GROUP BY kind
+) t GROUP BY kind`
+
+// stagingSource feeds the parser's rows to COPY and publishes progress.
+type stagingSource struct {
+	ctx    context.Context
+	pool   *pgxpool.Pool
+	rd     *ezpass.Reader
+	imp    EZPassImport
+	every  int
+	format string
+
+	n       int64
+	read    int
+	errors  int
+	vals    []any
+	err     error // database error while publishing progress
+	fileErr error // the file stopped being readable part-way
+}
+
+// Next reads the next row; a final parser error ends the copy normally and
+// is kept in fileErr, so that the transaction stays usable to record it.
+func (s *stagingSource) Next() bool {
+	if s.err != nil || s.fileErr != nil {
+		return false
+	}
+	row, err := s.rd.Next()
+	if errors.Is(err, io.EOF) {
+		return false
+	}
+	var rowErr *ezpass.RowError
+	switch {
+	case errors.As(err, &rowErr):
+		s.errors++
+		s.vals = s.errorValues(row, rowErr)
+	case err != nil:
+		s.fileErr = err
+		return false
+	default:
+		s.vals = s.rowValues(row)
+	}
+	s.read++
+	if s.read%s.every == 0 {
+		if _, err := s.pool.Exec(s.ctx, `UPDATE ezpass_imports SET rows_read = $2, errors = $3, format = $4 WHERE id = $1`,
+			s.imp.ID, s.read, s.errors, s.format); err != nil {
+			s.err = err
+			return false
+		}
+	}
+	return true
+}
+
+// Values returns the current row's staging values.
+func (s *stagingSource) Values() ([]any, error) { return s.vals, nil }
+
+// Err reports a database error met while publishing progress.
+func (s *stagingSource) Err() error { return s.err }
+
+func (s *stagingSource) errorValues(row ezpass.Row, e *ezpass.RowError) []any {
+	s.n++
+	line := e.Line
+	if line == 0 {
+		line = row.Line
+	}
+	vals := make([]any, len(stagingCols))
+	vals[0], vals[1] = s.n, line
+	vals[19], vals[20], vals[21] = e.Column, e.Value, e.Message
+	return vals
+}
+
+func (s *stagingSource) rowValues(r ezpass.Row) []any {
+	s.n++
+	key := r.LaneTxnID
+	var lane any
+	if key != "" {
+		lane = key
+	} else {
+		key = "fp:" + r.Fingerprint()
+	}
+	exit := r.ExitPlaza
+	if exit == "" {
+		exit = r.Plaza
+	}
+	raw, _ := r.Raw.MarshalJSON() // strings only: cannot fail
+	var postedOn any
+	if !r.PostedOn.IsZero() {
+		postedOn = r.PostedOn
+	}
+	return []any{s.n, r.Line, key, lane, RowHash(r, key), string(r.Kind), r.ExcludedReason,
+		r.TagOrPlate, nullText(r.Tag), nullText(r.PlateState), nullText(r.Plate), r.Agency, r.EntryPlaza, exit,
+		r.Class, r.TxnAt, postedOn, r.AmountCents, string(raw), nil, nil, nil}
+}
+
+func nullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// RowHash is the hex SHA-256 of a row's normalised transaction data (key,
+// instant, vehicle, agency, plazas, class, amount, kind): two rows with one
+// key and the same hash are the same transaction, a different hash is a
+// conflict. Formatting, posting date and balance columns do not count.
+func RowHash(r ezpass.Row, key string) string {
+	h := sha256.New()
+	for _, part := range []string{
+		"ezpass-row-v1", key, r.TxnAt.UTC().Format(time.RFC3339), r.Tag, r.PlateState, r.Plate,
+		foldName(r.Agency), foldName(r.EntryPlaza), foldName(r.ExitPlaza), foldName(r.Plaza), foldName(r.Class),
+		strconv.FormatInt(r.AmountCents, 10), string(r.Kind),
+	} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// foldName compares names ignoring case and runs of spaces.
+func foldName(s string) string { return strings.ToUpper(strings.Join(strings.Fields(s), " ")) }
+
+// FailEZPassImport ends an import that could not be run (e.g. the database
+// kept failing until the job gave up) as failed with msg, unless it has
+// already finished; it is audited.
+func FailEZPassImport(ctx context.Context, pool *pgxpool.Pool, importID int64, msg string) error {
+	return InTx(ctx, pool, func(tx pgx.Tx) error {
+		var actor, status string
+		err := tx.QueryRow(ctx, `SELECT created_by, status FROM ezpass_imports WHERE id = $1 FOR UPDATE`, importID).Scan(&actor, &status)
+		if err != nil {
+			return notFound(err, fmt.Sprintf("E-ZPass import #%d", importID))
+		}
+		if status != ImportQueued && status != ImportRunning {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE ezpass_imports SET status = 'failed', message = $2, finished_at = clock_timestamp() WHERE id = $1`,
+			importID, msg); err != nil {
+			return err
+		}
+		return Audit(ctx, tx, actor, "ezpass.import", "ezpass_import", strconv.FormatInt(importID, 10),
+			map[string]any{"status": status}, map[string]any{"status": ImportFailed, "message": msg}, "the import job gave up")
+	})
+}

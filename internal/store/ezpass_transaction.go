@@ -1,0 +1,446 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"recondesk/internal/apperror"
+	"recondesk/internal/ezpass"
+)
+
+// EZPassTxn is a stored E-ZPass transaction with the names of what it is
+// matched to.
+type EZPassTxn struct {
+	ID             int64
+	Account        string
+	DedupeKey      string
+	LaneTxnID      string
+	ImportID       int64
+	ImportFile     string
+	Line           int
+	Kind           string
+	ExcludedReason string
+	TagOrPlate     string
+	Tag            string
+	PlateState     string
+	Plate          string
+	Agency         string
+	EntryPlaza     string
+	ExitPlaza      string
+	Class          string
+	TxnAt          time.Time
+	PostedOn       *time.Time
+	AmountCents    int64
+	Status         string
+	FailureCode    string
+	FailureMessage string
+	FailureHint    string
+	VehicleID      int64
+	VIN            string
+	LeaseID        int64
+	LeaseRef       string
+	DriverID       int64
+	DriverName     string
+	DriverTLC      string
+	MedallionID    int64
+	Medallion      string
+	MatchMethod    string
+	ConflictOf     int64
+	AssociatedAt   *time.Time
+	PostedAt       *time.Time
+	CreatedAt      time.Time
+	// Raw is the row's original cells (JSON object), filled by EZPassTxnByID.
+	Raw json.RawMessage
+}
+
+// Plaza is the plaza to show: the exit plaza, else the entry plaza.
+func (t EZPassTxn) Plaza() string {
+	if t.ExitPlaza != "" {
+		return t.ExitPlaza
+	}
+	return t.EntryPlaza
+}
+
+// Reason explains the status for people: the failure, the exclusion or
+// the conflict; empty when there is nothing to explain.
+func (t EZPassTxn) Reason() string {
+	switch {
+	case t.FailureMessage != "":
+		s := t.FailureMessage
+		if t.FailureHint != "" {
+			s += ". " + t.FailureHint
+		}
+		return s
+	case t.Status == "conflict":
+		return fmt.Sprintf("Lane Txn ID %s is stored already (transaction #%d) with different data; this version is kept for review and never posted.", t.LaneTxnID, t.ConflictOf)
+	case t.Kind == "payment":
+		return "A payment into the E-ZPass account: not a toll, never posted."
+	case t.Kind == "tag_fee":
+		return "The agency's tag leasing fee: not a toll, never posted."
+	case t.ExcludedReason != "":
+		return t.ExcludedReason
+	}
+	return ""
+}
+
+const txnCols = `t.id, t.account, t.dedupe_key, coalesce(t.lane_txn_id, ''), t.import_id, i.file_name, t.line, t.kind, t.excluded_reason,
+	t.tag_or_plate, coalesce(t.tag, ''), coalesce(t.plate_state, ''), coalesce(t.plate, ''), t.agency, t.entry_plaza, t.exit_plaza,
+	t.vehicle_class, t.txn_at, t.posted_on, t.amount_cents, t.status, t.failure_code, t.failure_message, t.failure_hint,
+	coalesce(t.vehicle_id, 0), coalesce(v.vin, ''), coalesce(t.lease_id, 0), coalesce(l.ref, ''), coalesce(t.driver_id, 0),
+	coalesce(d.name, ''), coalesce(d.tlc_license, ''), coalesce(t.medallion_id, 0), coalesce(m.number, ''),
+	coalesce(t.match_method, ''), coalesce(t.conflict_of, 0), t.associated_at, t.posted_at, t.created_at`
+
+const txnFrom = ` FROM ezpass_transactions t
+	JOIN ezpass_imports i ON i.id = t.import_id
+	LEFT JOIN vehicles v ON v.id = t.vehicle_id
+	LEFT JOIN leases l ON l.id = t.lease_id
+	LEFT JOIN drivers d ON d.id = t.driver_id
+	LEFT JOIN medallions m ON m.id = t.medallion_id`
+
+func txnDest(t *EZPassTxn) []any {
+	return []any{&t.ID, &t.Account, &t.DedupeKey, &t.LaneTxnID, &t.ImportID, &t.ImportFile, &t.Line, &t.Kind, &t.ExcludedReason,
+		&t.TagOrPlate, &t.Tag, &t.PlateState, &t.Plate, &t.Agency, &t.EntryPlaza, &t.ExitPlaza,
+		&t.Class, &t.TxnAt, &t.PostedOn, &t.AmountCents, &t.Status, &t.FailureCode, &t.FailureMessage, &t.FailureHint,
+		&t.VehicleID, &t.VIN, &t.LeaseID, &t.LeaseRef, &t.DriverID,
+		&t.DriverName, &t.DriverTLC, &t.MedallionID, &t.Medallion,
+		&t.MatchMethod, &t.ConflictOf, &t.AssociatedAt, &t.PostedAt, &t.CreatedAt}
+}
+
+// EZPassTxnByID returns one transaction with its raw row.
+func EZPassTxnByID(ctx context.Context, db DBTX, id int64) (EZPassTxn, error) {
+	var t EZPassTxn
+	dest := append(txnDest(&t), &t.Raw)
+	err := db.QueryRow(ctx, `SELECT `+txnCols+`, t.raw`+txnFrom+` WHERE t.id = $1`, id).Scan(dest...)
+	return t, notFound(err, fmt.Sprintf("E-ZPass transaction #%d", id))
+}
+
+// TxnStatuses are the transaction statuses in lifecycle order (DESIGN §5.7).
+var TxnStatuses = []string{"imported", "associated", "posted", "association_failed", "posting_failed", "excluded", "conflict"}
+
+// txnSorts whitelists the sort columns of the transaction list: the SQL
+// expression and its type (for the keyset cursor).
+var txnSorts = map[string]struct{ expr, typ string }{
+	"txn_at":  {"t.txn_at", "timestamptz"},
+	"amount":  {"t.amount_cents", "bigint"},
+	"agency":  {"t.agency", "text"},
+	"status":  {"t.status", "text"},
+	"plate":   {"t.tag_or_plate", "text"},
+	"created": {"t.id", "bigint"},
+}
+
+// TxnSortKeys are the accepted sort keys, for forms and messages.
+var TxnSortKeys = []string{"txn_at", "amount", "agency", "status", "plate", "created"}
+
+// EZPassTxnFilter narrows and orders the transaction list; empty fields
+// match everything.
+type EZPassTxnFilter struct {
+	From, To  time.Time // txn_at in [From, To)
+	Status    string
+	Kind      string
+	Agency    string // exact, case-insensitive
+	Vehicle   string // a tag (digits) or a plate, optionally state-prefixed
+	Driver    string // TLC licence, or part of the name
+	Medallion string // medallion number
+	ImportID  int64
+	Sort      string // one of TxnSortKeys; default txn_at
+	Desc      bool
+	Cursor    string // from the previous page's NextCursor
+	Limit     int    // default 50, at most 500
+}
+
+// Validate checks the whitelisted values and the cursor.
+func (f EZPassTxnFilter) Validate() error {
+	fields := map[string]string{}
+	if _, ok := txnSorts[f.Sort]; f.Sort != "" && !ok {
+		fields["sort"] = "Sort by one of: " + strings.Join(TxnSortKeys, ", ") + "."
+	}
+	if f.Status != "" && !contains(TxnStatuses, f.Status) {
+		fields["status"] = "Status must be one of: " + strings.Join(TxnStatuses, ", ") + "."
+	}
+	if f.Kind != "" && !contains(ImportKinds, f.Kind) {
+		fields["kind"] = "Kind must be one of: " + strings.Join(ImportKinds, ", ") + "."
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
+		fields["to"] = "The end date must be after the start date."
+	}
+	if f.Cursor != "" {
+		if _, err := decodeCursor(f.Cursor); err != nil {
+			fields["cursor"] = "The cursor is not one this server gave out; start again from the first page."
+		}
+	}
+	if len(fields) > 0 {
+		return apperror.FieldErrors(fields)
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// txnCursor is the position after the last row of a page.
+type txnCursor struct {
+	Sort  string `json:"s"`
+	Desc  bool   `json:"d"`
+	Value string `json:"v"`
+	ID    int64  `json:"i"`
+}
+
+func decodeCursor(s string) (txnCursor, error) {
+	var c txnCursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err == nil {
+		if _, ok := txnSorts[c.Sort]; !ok {
+			err = fmt.Errorf("store: cursor sort %q", c.Sort)
+		}
+	}
+	return c, err
+}
+
+func (c txnCursor) encode() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// where builds the filter's conditions and arguments.
+func (f EZPassTxnFilter) where() (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, vals ...any) {
+		for _, v := range vals {
+			args = append(args, v)
+			cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(args)), 1)
+		}
+		conds = append(conds, cond)
+	}
+	if !f.From.IsZero() {
+		add("t.txn_at >= ?", f.From)
+	}
+	if !f.To.IsZero() {
+		add("t.txn_at < ?", f.To)
+	}
+	if f.Status != "" {
+		add("t.status = ?", f.Status)
+	}
+	if f.Kind != "" {
+		add("t.kind = ?", f.Kind)
+	}
+	if a := strings.TrimSpace(f.Agency); a != "" {
+		add("upper(t.agency) = upper(?)", a)
+	}
+	if v := strings.TrimSpace(f.Vehicle); v != "" {
+		if tag, ok := ezpass.NormaliseTag(v); ok {
+			add("t.tag = ?", tag)
+		} else if state, plate := ezpass.NormalisePlate(v); state != "" {
+			add("t.plate = ? AND t.plate_state = ?", plate, state)
+		} else {
+			add("t.plate = ?", plate)
+		}
+	}
+	if d := strings.TrimSpace(f.Driver); d != "" {
+		add("t.driver_id IN (SELECT id FROM drivers WHERE tlc_license = ? OR name ILIKE '%' || ? || '%')", d, d)
+	}
+	if m := strings.TrimSpace(f.Medallion); m != "" {
+		add("t.medallion_id IN (SELECT id FROM medallions WHERE upper(number) = upper(?))", m)
+	}
+	if f.ImportID != 0 {
+		add("t.import_id = ?", f.ImportID)
+	}
+	if f.Cursor != "" {
+		c, _ := decodeCursor(f.Cursor)
+		s := txnSorts[c.Sort]
+		op := ">"
+		if c.Desc {
+			op = "<"
+		}
+		add("("+s.expr+", t.id) "+op+" (?::"+s.typ+", ?::bigint)", c.Value, c.ID)
+	}
+	if len(conds) == 0 {
+		return "", args
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// order is the ORDER BY of the filter and the sort value expression.
+func (f EZPassTxnFilter) order() (orderBy, valueExpr string) {
+	sort := f.Sort
+	if c, err := decodeCursor(f.Cursor); f.Cursor != "" && err == nil {
+		sort, f.Desc = c.Sort, c.Desc // a cursor keeps its page's order
+	}
+	if sort == "" {
+		sort = "txn_at"
+	}
+	s := txnSorts[sort]
+	dir := " ASC"
+	if f.Desc {
+		dir = " DESC"
+	}
+	return " ORDER BY " + s.expr + dir + ", t.id" + dir, s.expr + "::text"
+}
+
+// EZPassTxnPage is one page of transactions and where the next one starts.
+type EZPassTxnPage struct {
+	Txns []EZPassTxn
+	// NextCursor continues after the last row; empty on the last page.
+	NextCursor string
+}
+
+// ListEZPassTxns returns one page of transactions matching f, in keyset
+// pagination (no OFFSET): f.Cursor from the previous page's NextCursor.
+func ListEZPassTxns(ctx context.Context, db DBTX, f EZPassTxnFilter) (EZPassTxnPage, error) {
+	if err := f.Validate(); err != nil {
+		return EZPassTxnPage{}, err
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	f.Limit = min(f.Limit, 500)
+	where, args := f.where()
+	orderBy, valueExpr := f.order()
+	args = append(args, f.Limit+1)
+	rows, err := db.Query(ctx, `SELECT `+txnCols+`, `+valueExpr+txnFrom+where+orderBy+` LIMIT $`+strconv.Itoa(len(args)), args...)
+	if err != nil {
+		return EZPassTxnPage{}, err
+	}
+	var page EZPassTxnPage
+	var values []string
+	for rows.Next() {
+		var t EZPassTxn
+		var v string
+		if err := rows.Scan(append(txnDest(&t), &v)...); err != nil {
+			rows.Close()
+			return page, err
+		}
+		page.Txns = append(page.Txns, t)
+		values = append(values, v)
+	}
+	if err := rows.Err(); err != nil {
+		return page, err
+	}
+	if len(page.Txns) > f.Limit {
+		page.Txns = page.Txns[:f.Limit]
+		last := page.Txns[f.Limit-1]
+		sort := f.Sort
+		desc := f.Desc
+		if f.Cursor != "" {
+			c, _ := decodeCursor(f.Cursor)
+			sort, desc = c.Sort, c.Desc
+		}
+		if sort == "" {
+			sort = "txn_at"
+		}
+		page.NextCursor = txnCursor{Sort: sort, Desc: desc, Value: values[f.Limit-1], ID: last.ID}.encode()
+	}
+	return page, nil
+}
+
+// EachEZPassTxn calls fn for every transaction matching f (Cursor and
+// Limit ignored), in the filter's order, streaming rows from the database.
+func EachEZPassTxn(ctx context.Context, db DBTX, f EZPassTxnFilter, fn func(EZPassTxn) error) error {
+	f.Cursor, f.Limit = "", 0
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	where, args := f.where()
+	orderBy, _ := f.order()
+	rows, err := db.Query(ctx, `SELECT `+txnCols+txnFrom+where+orderBy, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t EZPassTxn
+		if err := rows.Scan(txnDest(&t)...); err != nil {
+			return err
+		}
+		if err := fn(t); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// EZPassSummary is the E-ZPass panel of the home page.
+type EZPassSummary struct {
+	TollsThisMonth   int // tolls imported since the first of the month
+	MatchedThisMonth int // of the tolls and credits imported this month, those associated or posted
+	MatchCandidates  int // tolls and credits imported this month (conflicts aside)
+	FailuresWaiting  int // rows in the failures queue
+	Weeks            []WeekAmount
+}
+
+// MatchedPercent is the share of this month's tolls and credits matched to a driver.
+func (s EZPassSummary) MatchedPercent() float64 {
+	if s.MatchCandidates == 0 {
+		return 0
+	}
+	return 100 * float64(s.MatchedThisMonth) / float64(s.MatchCandidates)
+}
+
+// WeekAmount is what was posted to drivers in one week.
+type WeekAmount struct {
+	Week  time.Time // Monday 00:00 in the zone
+	Cents int64
+}
+
+// EZPassHomeSummary computes the home panel: this month's imports in tz,
+// the failures queue, and the net amount posted to drivers in each of the
+// last 8 weeks (Monday to Sunday in tz, the current week last).
+func EZPassHomeSummary(ctx context.Context, db DBTX, now time.Time, tz *time.Location) (EZPassSummary, error) {
+	var s EZPassSummary
+	local := now.In(tz)
+	month := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, tz)
+	err := db.QueryRow(ctx, `SELECT
+			count(*) FILTER (WHERE kind = 'toll' AND created_at >= $1),
+			count(*) FILTER (WHERE kind IN ('toll', 'credit') AND created_at >= $1 AND status IN ('associated', 'posted')),
+			count(*) FILTER (WHERE kind IN ('toll', 'credit') AND created_at >= $1 AND status <> 'conflict'),
+			count(*) FILTER (WHERE status IN ('association_failed', 'posting_failed'))
+		FROM ezpass_transactions WHERE created_at >= $1 OR status IN ('association_failed', 'posting_failed')`, month).
+		Scan(&s.TollsThisMonth, &s.MatchedThisMonth, &s.MatchCandidates, &s.FailuresWaiting)
+	if err != nil {
+		return s, err
+	}
+	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, tz)
+	monday := day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
+	for i := 7; i >= 0; i-- {
+		s.Weeks = append(s.Weeks, WeekAmount{Week: monday.AddDate(0, 0, -7*i)})
+	}
+	bounds := make([]time.Time, 0, 9)
+	for _, w := range s.Weeks {
+		bounds = append(bounds, w.Week)
+	}
+	bounds = append(bounds, monday.AddDate(0, 0, 7))
+	rows, err := db.Query(ctx, `
+		SELECT width_bucket(j.posted_at, $1::timestamptz[]) AS b, sum(e.amount_cents)
+		FROM ledger_journals j JOIN ledger_entries e ON e.journal_id = j.id
+		WHERE j.source_type = 'EZPASS' AND e.account LIKE 'driver:%' AND j.posted_at >= $2 AND j.posted_at < $3
+		GROUP BY 1`, bounds, bounds[0], bounds[len(bounds)-1])
+	if err != nil {
+		return s, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b int
+		var cents int64
+		if err := rows.Scan(&b, &cents); err != nil {
+			return s, err
+		}
+		if b >= 1 && b <= len(s.Weeks) {
+			s.Weeks[b-1].Cents = cents
+		}
+	}
+	return s, rows.Err()
+}

@@ -1,0 +1,333 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5"
+
+	"recondesk/internal/apperror"
+	"recondesk/internal/auth"
+	"recondesk/internal/faulty"
+	"recondesk/internal/jobs"
+	"recondesk/internal/store"
+	views "recondesk/views/faulty"
+)
+
+// batchID reads the {id} of a batch route; a non-UUID is a 404.
+func batchID(r *http.Request) (string, error) {
+	id := chi.URLParam(r, "id")
+	if !store.IsBatchID(id) {
+		return "", apperror.New(apperror.NotFound, "There is no batch at %s.", r.URL.Path)
+	}
+	return strings.ToLower(id), nil
+}
+
+func batchURL(id string) string { return "/faulty/batches/" + id }
+
+func statusIsInput(err error) bool {
+	switch apperror.CodeOf(err) {
+	case apperror.Invalid, apperror.Conflict, apperror.Rule:
+		return true
+	}
+	return false
+}
+
+func apperrorMessage(err error) string { return apperror.MessageOf(err) }
+
+// itemFilterFrom reads the items table's filter from the query string.
+func itemFilterFrom(r *http.Request) store.LadderItemFilter {
+	q := r.URL.Query()
+	f := store.LadderItemFilter{Reason: q.Get("reason"), Search: strings.TrimSpace(q.Get("q"))}
+	if s := q.Get("state"); s == "open" || s == "resolved" {
+		f.State = s
+	}
+	return f
+}
+
+// batchData loads everything the batch page shows.
+func batchData(ctx context.Context, d Deps, r *http.Request, id string) (views.BatchData, error) {
+	b, err := store.LoadLadderBatch(ctx, d.Pool, id)
+	if err != nil {
+		return views.BatchData{}, err
+	}
+	l, now := ladder(d), d.Now()
+	u, _ := userFrom(ctx)
+	data := views.BatchData{Batch: b, State: faulty.BatchState(l.Policy, b.Facts, now), Timeline: faulty.Timeline(l.Policy, b.Facts, now),
+		Filter: itemFilterFrom(r), CanAct: u.Role.Allows(auth.Finance), Loc: l.Policy.Location}
+	if due := faulty.Due(l.Policy, b.Facts, now); len(due) > 0 {
+		data.Next = views.LevelLabel(due[0].Level, 0)
+	}
+	if data.Items, err = store.LadderItems(ctx, d.Pool, id, data.Filter); err != nil {
+		return data, err
+	}
+	if data.Reasons, err = store.LadderReasons(ctx, d.Pool, id); err != nil {
+		return data, err
+	}
+	if data.Emails, err = store.FaultyEmailsByBatch(ctx, d.Pool, id); err != nil {
+		return data, err
+	}
+	data.MasterFiles, err = store.LadderMasterFiles(ctx, d.Pool, id)
+	return data, err
+}
+
+// handleFaultyBatch is the batch page: timeline, actions, thread, items, master files.
+func handleFaultyBatch(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := batchID(r)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		data, err := batchData(r.Context(), d, r, id)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		title := data.Batch.PartyID + " " + data.Batch.Period.String()
+		render(w, r, http.StatusOK, views.BatchPage(shellFor(d, r, title, "Faulty bookings"), data), views.BatchBody(data))
+	})
+}
+
+// handleFaultyBatchItems is the filtered items table: the fragment for
+// htmx, the whole batch page otherwise.
+func handleFaultyBatchItems(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := batchID(r)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		data, err := batchData(r.Context(), d, r, id)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		title := data.Batch.PartyID + " " + data.Batch.Period.String()
+		render(w, r, http.StatusOK, views.BatchPage(shellFor(d, r, title, "Faulty bookings"), data), views.Items(data))
+	})
+}
+
+// handleFaultyRunNow decides the batch's due ladder step now (what the
+// next tick would do).
+func handleFaultyRunNow(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := batchID(r)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		u, _ := userFrom(r.Context())
+		if _, err := store.LoadLadderBatch(r.Context(), d.Pool, id); err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		res, err := jobs.RunFaultyTick(r.Context(), jobs.TickRun{Pool: d.Pool, Client: d.River, Ladder: ladder(d), Now: d.Now(),
+			Actor: store.UserActor(u.ID), BatchIDs: []string{id}, Metrics: d.Metrics})
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		if res.Decided == 0 {
+			ladderFail(d, w, r, batchURL(id), apperror.New(apperror.Rule, "Nothing is due for this batch now: its ladder step was already sent or is not due yet (see the timeline)."))
+			return
+		}
+		flash(d, r, "success", fmt.Sprintf("%s queued for sending.", views.LevelLabel(res.Batches[0].Steps[0].Level, 0)))
+		redirect(w, r, batchURL(id))
+	})
+}
+
+// handleFaultyEscalate re-escalates a batch with a note.
+func handleFaultyEscalate(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := batchID(r)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		u, _ := userFrom(r.Context())
+		e, err := jobs.EscalateBatch(r.Context(), jobs.EscalateRun{Pool: d.Pool, Client: d.River, Ladder: ladder(d), BatchID: id,
+			Note: r.PostFormValue("note"), Actor: store.UserActor(u.ID), Now: d.Now(), Metrics: d.Metrics})
+		if err != nil {
+			ladderFail(d, w, r, batchURL(id), err)
+			return
+		}
+		flash(d, r, "success", fmt.Sprintf("Re-escalation queued: message %d of the thread, escalation contacts in CC.", e.Seq))
+		redirect(w, r, batchURL(id))
+	})
+}
+
+// resolveAndClose resolves items manually in one transaction (audited by
+// store.ResolveItems; ids nil means every open item) and then decides the
+// closing message at once when the last item resolved.
+func resolveAndClose(ctx context.Context, d Deps, id string, ids []int64, note string, u store.User) (int, error) {
+	if strings.TrimSpace(note) == "" {
+		return 0, store.NoteRequired("Write a note saying why these bookings are resolved.")
+	}
+	var n int
+	err := store.InTx(ctx, d.Pool, func(tx pgx.Tx) error {
+		var err error
+		n, err = store.ResolveItems(ctx, tx, id, ids, store.ResolvedManual, note, store.UserActor(u.ID))
+		if err == nil && n == 0 {
+			err = apperror.New(apperror.Rule, "This batch has no open bookings left to resolve.")
+		}
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	// The closing message (when this resolved the last item) is decided now
+	// rather than at the next tick; a failure here is retried by the tick.
+	if _, err := jobs.RunFaultyTick(ctx, jobs.TickRun{Pool: d.Pool, Client: d.River, Ladder: ladder(d), Now: d.Now(),
+		Actor: store.UserActor(u.ID), BatchIDs: []string{id}, Metrics: d.Metrics}); err != nil {
+		d.Logger.Error("closing message after resolve", "batch_id", id, "err", err.Error())
+	}
+	return n, nil
+}
+
+// handleFaultyResolveItems resolves the selected open items with a note.
+func handleFaultyResolveItems(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := batchID(r)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		if err := r.ParseForm(); err != nil {
+			fail(d, w, r, apperror.New(apperror.Invalid, "The form could not be read; reload the page and try again."))
+			return
+		}
+		var ids []int64
+		for _, v := range r.PostForm["item"] {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				ladderFail(d, w, r, batchURL(id), apperror.New(apperror.Invalid, "%q is not a booking id; select bookings in the table.", v))
+				return
+			}
+			ids = append(ids, n)
+		}
+		if len(ids) == 0 {
+			ladderFail(d, w, r, batchURL(id), apperror.New(apperror.Invalid, "Select at least one open booking to resolve (or use Resolve batch)."))
+			return
+		}
+		u, _ := userFrom(r.Context())
+		n, err := resolveAndClose(r.Context(), d, id, ids, r.PostFormValue("note"), u)
+		if err != nil {
+			ladderFail(d, w, r, batchURL(id), err)
+			return
+		}
+		flash(d, r, "success", fmt.Sprintf("%d booking(s) resolved.", n))
+		redirect(w, r, batchURL(id))
+	})
+}
+
+// handleFaultyResolveBatch resolves every open item of the batch with a note.
+func handleFaultyResolveBatch(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := batchID(r)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		u, _ := userFrom(r.Context())
+		n, err := resolveAndClose(r.Context(), d, id, nil, r.PostFormValue("note"), u)
+		if err != nil {
+			ladderFail(d, w, r, batchURL(id), err)
+			return
+		}
+		flash(d, r, "success", fmt.Sprintf("Batch resolved: %d booking(s).", n))
+		redirect(w, r, batchURL(id))
+	})
+}
+
+// handleFaultyMasterFile downloads one master file version.
+func handleFaultyMasterFile(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := batchID(r)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		version, err := strconv.Atoi(chi.URLParam(r, "version"))
+		if err != nil || version < 1 {
+			fail(d, w, r, apperror.New(apperror.NotFound, "There is no master file version at %s.", r.URL.Path))
+			return
+		}
+		b, err := store.LoadLadderBatch(r.Context(), d.Pool, id)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		m, data, err := store.LadderMasterFileData(r.Context(), d.Pool, id, version)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		name := views.AttachmentName(b.PartyID, b.Period.String(), m.Version)
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		w.Header().Set("X-Content-SHA256", m.SHA256)
+		_, _ = w.Write(data)
+	})
+}
+
+// emailAction runs a staff action on an unknown or failed email, audited.
+func emailAction(d Deps, resend bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		u, _ := userFrom(r.Context())
+		note := strings.TrimSpace(r.PostFormValue("note"))
+		var after store.FaultyEmail
+		err = store.InTx(r.Context(), d.Pool, func(tx pgx.Tx) error {
+			var before store.FaultyEmail
+			var err error
+			action := "faulty.email_marked_sent"
+			if resend {
+				action = "faulty.email_resend"
+				before, after, err = store.ResendFaultyEmail(r.Context(), tx, id, note, d.Now())
+			} else {
+				before, after, err = store.MarkFaultyEmailSent(r.Context(), tx, id, note, d.Now())
+			}
+			if err != nil {
+				return err
+			}
+			if resend && d.River != nil {
+				if _, err := d.River.InsertTx(r.Context(), tx, jobs.FaultySendArgs{EmailID: id}, nil); err != nil {
+					return err
+				}
+			}
+			return store.Audit(r.Context(), tx, store.UserActor(u.ID), action, "faulty_email", itoa(id),
+				map[string]any{"state": before.State, "message_id": before.MessageID},
+				map[string]any{"state": after.State, "message_id": after.MessageID, "batch_id": after.BatchID}, note)
+		})
+		if err != nil {
+			back := ""
+			if e, lerr := store.FaultyEmailByID(r.Context(), d.Pool, id); lerr == nil {
+				back = batchURL(e.BatchID)
+			}
+			ladderFail(d, w, r, back, err)
+			return
+		}
+		if resend {
+			flash(d, r, "success", "Email queued to be sent again with the same Message-ID.")
+		} else {
+			flash(d, r, "success", "Email marked as sent.")
+		}
+		redirect(w, r, batchURL(after.BatchID))
+	})
+}
+
+// handleFaultyEmailMarkSent records that an unknown email did arrive (note required).
+func handleFaultyEmailMarkSent(d Deps) http.Handler { return emailAction(d, false) }
+
+// handleFaultyEmailResend sends an unknown or failed email again, same Message-ID.
+func handleFaultyEmailResend(d Deps) http.Handler { return emailAction(d, true) }

@@ -1,0 +1,72 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"recondesk/internal/store"
+	"recondesk/views/ledger"
+)
+
+const ledgerPageSize = 50
+
+func handleLedger(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query().Get("q")
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		page = max(page, 1)
+		balances, err := store.DriverBalances(r.Context(), d.Pool, q, ledgerPageSize+1, (page-1)*ledgerPageSize)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		totals, err := store.Totals(r.Context(), d.Pool)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		data := ledger.BalancesData{Balances: balances, Totals: totals, Q: q, Page: page, TZ: d.Config.EZPassTZ}
+		if len(balances) > ledgerPageSize {
+			data.Balances, data.More = balances[:ledgerPageSize], true
+		}
+		render(w, r, http.StatusOK, ledger.BalancesPage(shellFor(d, r, "Ledger", "Ledger"), data), ledger.Balances(data))
+	})
+}
+
+func handleDriverStatement(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		driver, err := store.DriverByID(r.Context(), d.Pool, id)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		lines, err := store.DriverStatement(r.Context(), d.Pool, id, 2000)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		render(w, r, http.StatusOK, ledger.StatementPage(shellFor(d, r, driver.Name, "Ledger"),
+			ledger.StatementData{Driver: driver, Lines: lines, TZ: d.Config.EZPassTZ}), nil)
+	})
+}
+
+func handleJournal(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		j, err := store.Journal(r.Context(), d.Pool, id)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		render(w, r, http.StatusOK, ledger.JournalPage(shellFor(d, r, "Journal #"+itoa(id), "Ledger"), j, d.Config.EZPassTZ), nil)
+	})
+}
