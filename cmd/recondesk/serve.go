@@ -80,10 +80,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 	if err != nil {
 		return err
 	}
+	pipeline, stopPipeline, err := faultyPipelineDeps(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopPipeline()
 	client, err := jobs.NewClient(jobs.Deps{
 		Pool: pool, Logger: log, Metrics: m, Schedule: schedule,
 		EZPass: jobs.EZPassDeps{AutoPost: cfg.EZPassAutoPost, TZ: cfg.EZPassTZ},
-		Faulty: jobs.FaultyDeps{Ladder: ladder},
+		Faulty: jobs.FaultyDeps{Ladder: ladder, Pipeline: pipeline},
 	}, role)
 	if err != nil {
 		return err
@@ -125,6 +130,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 			Checks:   ex.checks,
 			RiverUI:  ui,
 			Mailbox:  ex.mailbox,
+			Faulty:   web.FaultyDeps{Pipeline: webFaultyPipelineDeps(cfg)},
 		})
 	} else {
 		handler = healthOnly(pool, m)
