@@ -58,6 +58,7 @@ func cmdDev(ctx context.Context, cfg config.Config, log *slog.Logger, args []str
 		return fmt.Errorf("load demo data: %w", err)
 	}
 	ex.checks = dependencyChecks(cfg)
+	ex.tickOnStart = true
 	fmt.Fprintf(stdout, "Recondesk dev: open %s and sign in as %s / %s\n", cfg.BaseURL, cfg.DemoAdminEmail, cfg.DemoAdminPassword)
 	return serve(ctx, cfg, log, pool, jobs.RoleAll, ex, stdout)
 }

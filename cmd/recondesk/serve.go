@@ -26,6 +26,9 @@ import (
 type extras struct {
 	checks  []web.Check
 	mailbox bool
+	// tickOnStart evaluates the faulty-bookings timelines right away, so the
+	// demo shows its email threads without waiting for the 15-minute tick.
+	tickOnStart bool
 }
 
 func cmdServe(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
@@ -99,6 +102,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 			return fmt.Errorf("start River workers: %w", err)
 		}
 		g.Go(func() error { jobs.Observe(ctx, client, m); return nil })
+		if ex.tickOnStart {
+			if _, err := client.Insert(ctx, jobs.FaultyTickArgs{}, nil); err != nil {
+				return fmt.Errorf("queue the first faulty.tick: %w", err)
+			}
+		}
 		g.Go(func() error {
 			<-ctx.Done()
 			stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

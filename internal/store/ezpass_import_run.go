@@ -169,7 +169,7 @@ func loadImport(ctx context.Context, pool *pgxpool.Pool, tx pgx.Tx, imp EZPassIm
 	if _, err := tx.Exec(ctx, `ANALYZE ezpass_staging`); err != nil {
 		return res, err
 	}
-	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
+	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
 		return res, err
 	}
 	rows, err := tx.Query(ctx, applySQL, imp.Account, imp.ID)
@@ -259,7 +259,9 @@ var stagingCols = []string{"n", "line", "dedupe_key", "lane_txn_id", "row_hash",
 //   - anything else (same key and data, stored or earlier in the file) is a
 //     duplicate and adds nothing.
 //
-// The classification runs over narrow columns (so that the window's sort
+// The stored rows are probed through their unique indexes (correlated
+// look-ups, immune to stale statistics of a table that just grew by a
+// million rows). The classification runs over narrow columns (so that the window's sort
 // and the materialised CTEs stay small); the wide rows are read from the
 // staging table only by the inserts. It returns, per kind, the good rows
 // read, inserted originals and conflicts.
@@ -270,10 +272,12 @@ WITH w AS MATERIALIZED (
 	FROM ezpass_staging WHERE err_message IS NULL
 ),
 c AS MATERIALIZED (
-	SELECT w.n, w.dedupe_key, w.first_of_key, o.id AS orig_id, x.id IS NOT NULL AS seen
+	SELECT w.n, w.dedupe_key, w.first_of_key,
+		(SELECT o.id FROM ezpass_transactions o
+			WHERE o.account = $1 AND o.dedupe_key = w.dedupe_key AND o.conflict_of IS NULL) AS orig_id,
+		EXISTS (SELECT 1 FROM ezpass_transactions x
+			WHERE x.account = $1 AND x.dedupe_key = w.dedupe_key AND x.row_hash = w.row_hash) AS seen
 	FROM w
-	LEFT JOIN ezpass_transactions o ON o.account = $1 AND o.dedupe_key = w.dedupe_key AND o.conflict_of IS NULL
-	LEFT JOIN ezpass_transactions x ON x.account = $1 AND x.dedupe_key = w.dedupe_key AND x.row_hash = w.row_hash
 	WHERE w.rn = 1
 ),
 orig AS (
