@@ -40,6 +40,8 @@ type Env struct {
 type section struct {
 	name string
 	run  func(ctx context.Context, env Env) ([]Row, error)
+	// part marks a piece of a larger section, run only when named in -only.
+	part bool
 }
 
 func main() {
@@ -54,7 +56,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("recondesk-bench", flag.ContinueOnError)
 	scale := fs.Float64("scale", 1, "fraction of the full data set sizes (1 = as stated in the issues)")
-	only := fs.String("only", "", "comma-separated sections to run (ezpass-import, ezpass-match, faulty)")
+	only := fs.String("only", "", "comma-separated sections to run (ezpass-import, ezpass-match, faulty; or faulty-pipeline, faulty-ladder alone)")
 	dir := fs.String("dir", "", "working directory for generated files (default: a temporary one)")
 	admin := fs.String("db", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL admin URL")
 	if err := fs.Parse(args); err != nil {
@@ -72,7 +74,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	env := Env{AdminURL: *admin, Dir: workDir, Scale: *scale, Out: stdout}
 	var rows []Row
 	for _, s := range sections() {
-		if *only != "" && !strings.Contains(","+*only+",", ","+s.name+",") {
+		named := strings.Contains(","+*only+",", ","+s.name+",")
+		if (*only != "" && !named) || (*only == "" && s.part) {
 			continue
 		}
 		fmt.Fprintf(stdout, "== %s\n", s.name)
@@ -91,9 +94,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 // sections lists the benchmark areas in the order they run.
 func sections() []section {
 	return []section{
-		{"ezpass-import", ezpassImportBench},
-		{"ezpass-match", ezpassMatchBench},
-		{"faulty", faultyBench},
+		{"ezpass-import", ezpassImportBench, false},
+		{"ezpass-match", ezpassMatchBench, false},
+		{"faulty", faultyBench, false},
+		{"faulty-pipeline", faultyPipelineBench, true},
+		{"faulty-ladder", faultyLadderBench, true},
 	}
 }
 
