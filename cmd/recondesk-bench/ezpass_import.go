@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -46,7 +45,7 @@ func ezpassImportBench(ctx context.Context, env Env) ([]Row, error) {
 	n := max(1000, int(1_000_000*env.Scale))
 	label := fmt.Sprintf("%s rows", eiCount(n))
 
-	pool, drop, err := eiBenchDatabase(ctx, env, "recondesk_bench_ezpass_import")
+	pool, drop, err := migratedDatabase(ctx, env, "recondesk_bench_ezpass_import")
 	if err != nil {
 		return nil, err
 	}
@@ -152,44 +151,6 @@ func ezpassImportBench(ctx context.Context, env Env) ([]Row, error) {
 	}, nil
 }
 
-// eiBenchDatabase creates a fresh migrated database and returns a pool on it
-// and a function that drops it.
-func eiBenchDatabase(ctx context.Context, env Env, name string) (*pgxpool.Pool, func(), error) {
-	admin, err := pgx.Connect(ctx, env.AdminURL)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-		return nil, nil, err
-	}
-	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name); err != nil {
-		return nil, nil, err
-	}
-	u, err := url.Parse(env.AdminURL)
-	if err != nil {
-		return nil, nil, err
-	}
-	u.Path = "/" + name
-	pool, err := store.Open(ctx, u.String())
-	if err != nil {
-		return nil, nil, err
-	}
-	drop := func() {
-		pool.Close()
-		c, err := pgx.Connect(context.Background(), env.AdminURL)
-		if err == nil {
-			_, _ = c.Exec(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
-			c.Close(context.Background())
-		}
-	}
-	if _, err := store.Migrate(ctx, pool); err != nil {
-		drop()
-		return nil, nil, err
-	}
-	return pool, drop, nil
-}
-
 // eiBenchImport stores the file as an upload and runs the import job on it,
 // measuring the job's time and the process's peak RSS during it.
 func eiBenchImport(ctx context.Context, pool *pgxpool.Pool, path, account string) (upload time.Duration, imp store.EZPassImport, job time.Duration, rss int64, err error) {
@@ -235,22 +196,7 @@ func eiMeasure(fn func() (int, error)) (time.Duration, int64, int, error) {
 	began := time.Now()
 	n, err := fn()
 	d := time.Since(began)
-	return d, eiVmHWM(), n, err
-}
-
-// eiVmHWM is the process's peak resident set size in bytes.
-func eiVmHWM() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
+	return d, vmHWM(), n, err
 }
 
 // eiBenchLimit is the lower bound of loading the rows: COPY the pre-parsed

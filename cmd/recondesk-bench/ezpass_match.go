@@ -38,7 +38,7 @@ func ezpassMatchBench(ctx context.Context, env Env) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool, drop, err := emDatabase(ctx, env, dbName)
+	pool, drop, err := migratedDatabase(ctx, env, dbName)
 	if err != nil {
 		return nil, err
 	}
@@ -190,45 +190,6 @@ func emURL(admin, name string) (string, error) {
 	}
 	u.Path = "/" + name
 	return u.String(), nil
-}
-
-func emDatabase(ctx context.Context, env Env, name string) (*pgxpool.Pool, func(), error) {
-	admin, err := pgx.Connect(ctx, env.AdminURL)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-		return nil, nil, err
-	}
-	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name); err != nil {
-		return nil, nil, err
-	}
-	u, err := emURL(env.AdminURL, name)
-	if err != nil {
-		return nil, nil, err
-	}
-	pool, err := store.Open(ctx, u)
-	if err != nil {
-		return nil, nil, err
-	}
-	dropped := false
-	drop := func() {
-		if dropped {
-			return
-		}
-		dropped = true
-		pool.Close()
-		if c, err := pgx.Connect(context.Background(), env.AdminURL); err == nil {
-			_, _ = c.Exec(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
-			c.Close(context.Background())
-		}
-	}
-	if _, err := store.Migrate(ctx, pool); err != nil {
-		drop()
-		return nil, nil, err
-	}
-	return pool, drop, nil
 }
 
 // emClone copies database from into to (CREATE DATABASE … TEMPLATE, which

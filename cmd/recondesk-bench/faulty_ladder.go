@@ -5,11 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
@@ -28,7 +25,7 @@ import (
 // duplicates counted per Message-ID (target 0).
 func faultyLadderBench(ctx context.Context, env Env) ([]Row, error) {
 	n := max(10, int(1000*env.Scale))
-	pool, drop, err := flBenchDatabase(ctx, env, "recondesk_bench_faulty_ladder")
+	pool, drop, err := migratedDatabase(ctx, env, "recondesk_bench_faulty_ladder")
 	if err != nil {
 		return nil, err
 	}
@@ -121,41 +118,4 @@ func faultyLadderBench(ctx context.Context, env Env) ([]Row, error) {
 			Note: fmt.Sprintf("%d distinct Message-IDs received", len(counts))},
 		{Section: "faulty", Name: "second tick (idempotent)", Value: fmt.Sprintf("%d decided", again.Decided), Target: "0", Met: yes(again.Decided == 0)},
 	}, nil
-}
-
-// flBenchDatabase creates a fresh migrated database and returns a pool on it
-// and a function that drops it.
-func flBenchDatabase(ctx context.Context, env Env, name string) (*pgxpool.Pool, func(), error) {
-	admin, err := pgx.Connect(ctx, env.AdminURL)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-		return nil, nil, err
-	}
-	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name); err != nil {
-		return nil, nil, err
-	}
-	u, err := url.Parse(env.AdminURL)
-	if err != nil {
-		return nil, nil, err
-	}
-	u.Path = "/" + name
-	pool, err := store.Open(ctx, u.String())
-	if err != nil {
-		return nil, nil, err
-	}
-	drop := func() {
-		pool.Close()
-		if c, err := pgx.Connect(context.Background(), env.AdminURL); err == nil {
-			_, _ = c.Exec(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
-			c.Close(context.Background())
-		}
-	}
-	if _, err := store.Migrate(ctx, pool); err != nil {
-		drop()
-		return nil, nil, err
-	}
-	return pool, drop, nil
 }

@@ -9,17 +9,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
@@ -50,7 +46,7 @@ func faultyPipelineBench(ctx context.Context, env Env) ([]Row, error) {
 	period := faulty.Period{Year: 2026, Month: time.October}
 	label := fmt.Sprintf("%s rows, %d partners", fpCount(n), partners)
 
-	pool, drop, err := fpDatabase(ctx, env, "recondesk_bench_faulty")
+	pool, drop, err := migratedDatabase(ctx, env, "recondesk_bench_faulty")
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +59,7 @@ func faultyPipelineBench(ctx context.Context, env Env) ([]Row, error) {
 		backend = "sqlite"
 		fopts.Dir = filepath.Join(env.Dir, "ferretdb")
 	} else {
-		_, dropFerret, ferretURL, err := fpEmptyDatabase(ctx, env, "recondesk_bench_ferretdb")
+		ferretURL, dropFerret, err := emptyDatabase(ctx, env, "recondesk_bench_ferretdb")
 		if err != nil {
 			return nil, err
 		}
@@ -201,53 +197,6 @@ func faultyPipelineBench(ctx context.Context, env Env) ([]Row, error) {
 	}, nil
 }
 
-// fpDatabase creates a fresh migrated database and returns a pool on it and a function that drops it.
-func fpDatabase(ctx context.Context, env Env, name string) (*pgxpool.Pool, func(), error) {
-	_, drop, u, err := fpEmptyDatabase(ctx, env, name)
-	if err != nil {
-		return nil, nil, err
-	}
-	pool, err := store.Open(ctx, u)
-	if err != nil {
-		drop()
-		return nil, nil, err
-	}
-	if _, err := store.Migrate(ctx, pool); err != nil {
-		pool.Close()
-		drop()
-		return nil, nil, err
-	}
-	return pool, func() { pool.Close(); drop() }, nil
-}
-
-// fpEmptyDatabase (re)creates an empty database and returns its URL and a function that drops it.
-func fpEmptyDatabase(ctx context.Context, env Env, name string) (struct{}, func(), string, error) {
-	admin, err := pgx.Connect(ctx, env.AdminURL)
-	if err != nil {
-		return struct{}{}, nil, "", err
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-		return struct{}{}, nil, "", err
-	}
-	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name); err != nil {
-		return struct{}{}, nil, "", err
-	}
-	u, err := url.Parse(env.AdminURL)
-	if err != nil {
-		return struct{}{}, nil, "", err
-	}
-	u.Path = "/" + name
-	drop := func() {
-		c, err := pgx.Connect(context.Background(), env.AdminURL)
-		if err == nil {
-			_, _ = c.Exec(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
-			c.Close(context.Background())
-		}
-	}
-	return struct{}{}, drop, u.String(), nil
-}
-
 // fpMeasure runs fn with the heap released and the RSS high-water mark reset, returning its
 // duration and the process's peak RSS while it ran.
 func fpMeasure(fn func() (int, error)) (time.Duration, int64, int, error) {
@@ -257,21 +206,7 @@ func fpMeasure(fn func() (int, error)) (time.Duration, int64, int, error) {
 	began := time.Now()
 	n, err := fn()
 	d := time.Since(began)
-	return d, fpVmHWM(), n, err
-}
-
-func fpVmHWM() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
+	return d, vmHWM(), n, err
 }
 
 func fpCount(n int) string {
