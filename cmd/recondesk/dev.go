@@ -90,14 +90,11 @@ func cmdSeed(ctx context.Context, cfg config.Config, log *slog.Logger, args []st
 	if len(args) != 1 || args[0] != "demo" {
 		return errors.New("usage: recondesk seed demo")
 	}
-	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	pool, err := openSchema(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := checkSchema(ctx, pool); err != nil {
-		return err
-	}
 	return seedDemo(ctx, seedEnv{cfg: cfg, log: log, pool: pool, stdout: stdout, mongoURI: cfg.MongoURI})
 }
 

@@ -61,14 +61,11 @@ func cmdEZPassImport(ctx context.Context, cfg config.Config, log *slog.Logger, a
 		return fmt.Errorf("ezpass import: %w", err)
 	}
 	defer f.Close()
-	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	pool, err := openSchema(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := checkSchema(ctx, pool); err != nil {
-		return err
-	}
 	actor := store.SystemActor("cli")
 	imp, err := importOne(ctx, pool, cfg, f, filepath.Base(files[0]), *account, actor)
 	if err != nil {

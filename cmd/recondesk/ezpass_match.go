@@ -20,14 +20,11 @@ func cmdEZPassAssociate(ctx context.Context, cfg config.Config, log *slog.Logger
 	if len(args) > 0 {
 		return errors.New("usage: recondesk ezpass associate (no arguments)")
 	}
-	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	pool, err := openSchema(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := checkSchema(ctx, pool); err != nil {
-		return err
-	}
 	client, err := jobs.NewClient(jobs.Deps{Pool: pool, Logger: log, Metrics: metrics.New()}, jobs.RoleWeb)
 	if err != nil {
 		return err
@@ -45,14 +42,11 @@ func cmdEZPassPost(ctx context.Context, cfg config.Config, log *slog.Logger, arg
 	if len(args) > 0 {
 		return errors.New("usage: recondesk ezpass post (no arguments)")
 	}
-	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	pool, err := openSchema(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := checkSchema(ctx, pool); err != nil {
-		return err
-	}
 	counts, err := jobs.RunPosting(ctx, pool, store.SystemActor(jobs.EZPassPostArgs{}.Kind()), "cli", nil)
 	if err != nil {
 		return fmt.Errorf("ezpass post: %w", err)

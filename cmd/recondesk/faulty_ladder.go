@@ -32,14 +32,11 @@ func cmdFaultyTick(ctx context.Context, cfg config.Config, log *slog.Logger, arg
 		}
 		now = t
 	}
-	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	pool, err := openSchema(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := checkSchema(ctx, pool); err != nil {
-		return err
-	}
 	ladder, err := jobs.FaultyLadderFromConfig(cfg)
 	if err != nil {
 		return err

@@ -86,14 +86,11 @@ func cmdFaultyIngest(ctx context.Context, cfg config.Config, log *slog.Logger, a
 	if cfg.ChargeCloudURL == "" || cfg.MongoURI == "" {
 		return errors.New("faulty ingest needs CHARGECLOUD_URL (and CHARGECLOUD_TOKEN) and MONGODB_URI; `recondesk dev` starts embedded ones")
 	}
-	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	pool, err := openSchema(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := checkSchema(ctx, pool); err != nil {
-		return err
-	}
 	deps, stop, err := faultyPipelineDeps(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -192,6 +192,20 @@ func healthOnly(pool *pgxpool.Pool, m *metrics.Metrics) http.Handler {
 	return mux
 }
 
+// openSchema connects to DATABASE_URL and checks the schema is there, for
+// the commands that work on an existing Recondesk database.
+func openSchema(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSchema(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
 // checkSchema refuses to start against a database that was never migrated.
 func checkSchema(ctx context.Context, pool *pgxpool.Pool) error {
 	var ok bool
