@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"github.com/a-h/templ"
 	"net/http"
 	"strconv"
 	"strings"
@@ -76,26 +77,14 @@ func batchData(ctx context.Context, d Deps, r *http.Request, id string) (views.B
 }
 
 // handleFaultyBatch is the batch page: timeline, actions, thread, items, master files.
-func handleFaultyBatch(d Deps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := batchID(r)
-		if err != nil {
-			fail(d, w, r, err)
-			return
-		}
-		data, err := batchData(r.Context(), d, r, id)
-		if err != nil {
-			fail(d, w, r, err)
-			return
-		}
-		title := data.Batch.PartyID + " " + data.Batch.Period.String()
-		render(w, r, http.StatusOK, views.BatchPage(shellFor(d, r, title, "Faulty bookings"), data), views.BatchBody(data))
-	})
-}
+func handleFaultyBatch(d Deps) http.Handler { return batchPage(d, views.BatchBody) }
 
 // handleFaultyBatchItems is the filtered items table: the fragment for
 // htmx, the whole batch page otherwise.
-func handleFaultyBatchItems(d Deps) http.Handler {
+func handleFaultyBatchItems(d Deps) http.Handler { return batchPage(d, views.Items) }
+
+// batchPage renders the whole batch page, or fragment for htmx requests.
+func batchPage(d Deps, fragment func(views.BatchData) templ.Component) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := batchID(r)
 		if err != nil {
@@ -108,7 +97,7 @@ func handleFaultyBatchItems(d Deps) http.Handler {
 			return
 		}
 		title := data.Batch.PartyID + " " + data.Batch.Period.String()
-		render(w, r, http.StatusOK, views.BatchPage(shellFor(d, r, title, "Faulty bookings"), data), views.Items(data))
+		render(w, r, http.StatusOK, views.BatchPage(shellFor(d, r, title, "Faulty bookings"), data), fragment(data))
 	})
 }
 
