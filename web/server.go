@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"recondesk/internal/app"
 	"recondesk/internal/auth"
 	"recondesk/internal/config"
 	"recondesk/internal/metrics"
@@ -27,6 +28,9 @@ type Check struct {
 
 // Deps are everything the HTTP layer uses.
 type Deps struct {
+	// App is the application layer the handlers call; nil builds one from
+	// the fields below (NewServer).
+	App      *app.App
 	Logger   *slog.Logger
 	Config   config.Config
 	Pool     *pgxpool.Pool
@@ -77,6 +81,10 @@ func NewServer(d Deps) http.Handler {
 	}
 	if d.Throttle == (auth.Throttle{}) {
 		d.Throttle = auth.DefaultThrottle
+	}
+	if d.App == nil {
+		d.App = app.New(app.Deps{Pool: d.Pool, Logger: d.Logger, Metrics: d.Metrics, Config: d.Config, Now: d.Now})
+		d.App.UseJobs(d.River)
 	}
 	return routes(d)
 }

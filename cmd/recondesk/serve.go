@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"riverqueue.com/riverui"
 
+	"recondesk/internal/app"
 	"recondesk/internal/config"
 	"recondesk/internal/jobs"
 	"recondesk/internal/metrics"
@@ -88,7 +89,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 		return err
 	}
 	defer stopPipeline()
+	a := app.New(app.Deps{Pool: pool, Logger: log, Metrics: m, Config: cfg})
 	client, err := jobs.NewClient(jobs.Deps{
+		App:  a,
 		Pool: pool, Logger: log, Metrics: m, Schedule: schedule,
 		EZPass: jobs.EZPassDeps{AutoPost: cfg.EZPassAutoPost, TZ: cfg.EZPassTZ},
 		Faulty: jobs.FaultyDeps{Ladder: ladder, Pipeline: pipeline},
@@ -129,6 +132,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 			return fmt.Errorf("River UI: %w", err)
 		}
 		handler = web.NewServer(web.Deps{
+			App:      a,
 			Logger:   log,
 			Config:   cfg,
 			Pool:     pool,

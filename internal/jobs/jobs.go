@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"recondesk/internal/app"
 	"recondesk/internal/metrics"
 )
 
@@ -43,6 +44,9 @@ func (r Role) Serves() bool { return r == RoleAll || r == RoleWeb }
 
 // Deps are what workers need; modules add their own fields.
 type Deps struct {
+	// App is the application layer the workers call; nil builds one from
+	// the fields below (withApp).
+	App     *app.App
 	Pool    *pgxpool.Pool
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
@@ -69,8 +73,18 @@ func (s Schedule) withDefaults() Schedule {
 	return s
 }
 
+// withApp returns d with App set, building the application layer from d's
+// own fields when the caller gave none.
+func (d Deps) withApp() Deps {
+	if d.App == nil {
+		d.App = app.New(app.Deps{Pool: d.Pool, Logger: d.Logger, Metrics: d.Metrics})
+	}
+	return d
+}
+
 // Workers registers every worker with its dependencies.
 func Workers(d Deps) *river.Workers {
+	d = d.withApp()
 	w := river.NewWorkers()
 	river.AddWorker(w, &PruneWorker{Pool: d.Pool})
 	addEZPassWorkers(w, d)
@@ -94,6 +108,7 @@ func Periodic(s Schedule) []*river.PeriodicJob {
 // NewClient builds the River client for a role: workers and queues only
 // when the role works jobs.
 func NewClient(d Deps, role Role) (*river.Client[pgx.Tx], error) {
+	d = d.withApp()
 	cfg := &river.Config{
 		Logger:  d.Logger.With("component", "river"),
 		Workers: Workers(d),
@@ -102,7 +117,14 @@ func NewClient(d Deps, role Role) (*river.Client[pgx.Tx], error) {
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8}}
 		cfg.PeriodicJobs = Periodic(d.Schedule)
 	}
-	return river.NewClient(riverpgxv5.New(d.Pool), cfg)
+	client, err := river.NewClient(riverpgxv5.New(d.Pool), cfg)
+	if err != nil {
+		return nil, err
+	}
+	if d.App.Jobs() == nil {
+		d.App.UseJobs(client)
+	}
+	return client, nil
 }
 
 // Observe records job durations and outcomes until ctx ends.

@@ -1,0 +1,4 @@
+package app
+
+// FaultyDeps are the faulty-bookings use cases' own dependencies.
+type FaultyDeps struct{}
