@@ -14,12 +14,6 @@ import (
 	"recondesk/internal/store"
 )
 
-// InsertOpts bounds retries (a run is one transaction, so retrying is
-// safe) and keeps one pending job per import.
-func (EZPassImportArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}
-}
-
 // addEZPassImportWorkers registers the import worker.
 func addEZPassImportWorkers(w *river.Workers, d Deps) {
 	river.AddWorker(w, &EZPassImportWorker{Pool: d.Pool, Logger: d.Logger, Metrics: d.Metrics})

@@ -14,19 +14,6 @@ import (
 	"recondesk/internal/store"
 )
 
-// InsertOpts bounds association attempts. There is no uniqueness: River
-// keeps a unique job unique while it runs, so an import finishing during a
-// run would be skipped; runs are serialised by an advisory lock instead
-// and a run with nothing new to do is cheap.
-func (EZPassAssociateArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 5}
-}
-
-// InsertOpts bounds posting attempts; posting is idempotent (unique ledger key).
-func (EZPassPostArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 5}
-}
-
 // AssociationRun is what RunAssociation needs.
 type AssociationRun struct {
 	Pool     *pgxpool.Pool

@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 	"golang.org/x/sync/errgroup"
 
 	"recondesk/internal/apperror"
@@ -28,9 +27,6 @@ import (
 
 // TickEvery is the interval of the periodic faulty.tick job.
 const TickEvery = 15 * time.Minute
-
-// DefaultSendAttempts bounds the attempts of one email on temporary failures.
-const DefaultSendAttempts = 8
 
 // Mailer delivers one message and returns the server's final reply; a
 // *mail.Sender is one.
@@ -138,17 +134,6 @@ func (d FaultyLadderDeps) domain() string {
 		return d.MailDomain
 	}
 	return "recondesk.local"
-}
-
-// InsertOpts bounds tick attempts; a tick is idempotent.
-func (FaultyTickArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 3} }
-
-// InsertOpts bounds send attempts and keeps one live job per email; the
-// outbox row's state, not the job, is what prevents a second delivery.
-func (FaultySendArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: DefaultSendAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled,
-	}}}
 }
 
 // TickRun is what RunFaultyTick needs.

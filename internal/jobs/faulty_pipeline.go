@@ -58,12 +58,6 @@ type FaultyPipelineDeps struct {
 	Now func() time.Time
 }
 
-// InsertOpts bounds the attempts of a phase job; the hourly scheduler and the buttons add
-// uniqueness when they insert (see PhaseInsertOpts).
-func (FaultyPhaseArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 3}
-}
-
 // PhaseInsertOpts are the insert options for a phase job by trigger: a scheduled job is unique
 // per period, phase and day (a failed phase is retried the next day); a manual or chained one is
 // unique while it waits or runs, so a double click enqueues it once.
@@ -75,13 +69,6 @@ func PhaseInsertOpts(trigger string) *river.InsertOpts {
 	return &river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
 		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
 }
-
-// FaultyScheduleArgs asks the scheduler to enqueue the period phases whose window has opened,
-// and the daily re-validation of periods with open items.
-type FaultyScheduleArgs struct{}
-
-// Kind is the stable job kind.
-func (FaultyScheduleArgs) Kind() string { return "faulty.schedule" }
 
 // FaultyPipeline runs the period-level phases. The phase worker, `recondesk faulty ingest` and
 // the benchmark share it.

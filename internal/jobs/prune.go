@@ -8,15 +8,6 @@ import (
 	"github.com/riverqueue/river"
 )
 
-// PruneArgs asks for expired sign-in failures and sessions to be deleted.
-type PruneArgs struct{}
-
-// Kind is the stable job kind.
-func (PruneArgs) Kind() string { return "maintenance.prune" }
-
-// InsertOpts bounds retries: pruning is harmless to repeat.
-func (PruneArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 3} }
-
 // PruneWorker deletes sign-in failures older than a day and expired sessions.
 type PruneWorker struct {
 	river.WorkerDefaults[PruneArgs]
