@@ -30,17 +30,10 @@ func faultyLadderNav() []layout.NavItem {
 	return []layout.NavItem{{Label: "Faulty bookings", Href: "/faulty"}}
 }
 
-// ladder returns the ladder's dependencies for decisions made by the web
-// process (Run now, re-escalate); sending is left to the workers.
+// ladder returns the ladder's dependencies as the web process sees them (its policy and mail
+// addresses; sending is left to the workers), for callers that build workers alongside.
 func ladder(d Deps) jobs.FaultyLadderDeps {
-	l := jobs.FaultyLadderDeps{Policy: jobs.LadderPolicy(d.Config), MailFrom: d.Config.MailFrom, MailDomain: d.Config.MailDomain, Now: d.Now}
-	if d.Faulty.Ladder.Policy != nil {
-		l.Policy = *d.Faulty.Ladder.Policy
-	}
-	if l.Policy.Location == nil {
-		l.Policy.Location = time.UTC
-	}
-	return l
+	return jobs.FaultyLadderDeps{Policy: faultyPolicy(d), MailFrom: d.Config.MailFrom, MailDomain: d.Config.MailDomain, Now: d.Now}
 }
 
 // lateSteps names the steps of a batch past their deadline.
@@ -64,14 +57,12 @@ func currentPeriod(p faulty.Policy, now time.Time) string {
 // by partner for the latest period up to the current one, batches by
 // state, late phases.
 func faultyLadderPanel(ctx context.Context, d Deps) (templ.Component, error) {
-	l := ladder(d)
-	now := d.Now()
-	var period string
-	err := d.Pool.QueryRow(ctx, `SELECT coalesce(max(period), '') FROM faulty_batches WHERE period <= $1`, currentPeriod(l.Policy, now)).Scan(&period)
+	policy, now := faultyPolicy(d), d.Now()
+	period, err := store.LatestBatchPeriod(ctx, d.Pool, currentPeriod(policy, now))
 	if err != nil {
 		return nil, err
 	}
-	data := views.PanelData{Period: currentPeriod(l.Policy, now)}
+	data := views.PanelData{Period: currentPeriod(policy, now)}
 	if period == "" {
 		return views.Panel(data), nil
 	}
@@ -84,8 +75,8 @@ func faultyLadderPanel(ctx context.Context, d Deps) (templ.Component, error) {
 	for _, b := range batches {
 		data.Partners = append(data.Partners, b.PartnerName)
 		data.Open = append(data.Open, int64(b.Facts.Open))
-		states[faulty.BatchState(l.Policy, b.Facts, now)]++
-		for _, s := range lateSteps(l.Policy, b.Facts, now) {
+		states[faulty.BatchState(policy, b.Facts, now)]++
+		for _, s := range lateSteps(policy, b.Facts, now) {
 			data.Late = append(data.Late, views.LateStep{BatchID: b.ID, Partner: b.PartnerName, Period: period, Step: s})
 		}
 	}
@@ -127,6 +118,7 @@ func faultyLadderAPIRoutes(r chi.Router, d Deps) {
 	r.Group(func(r chi.Router) {
 		r.Use(apiAuth(d, auth.Finance))
 		r.Method(http.MethodPost, "/faulty/batches/{id}/escalate", handleAPIFaultyEscalate(d))
+		r.Method(http.MethodPost, "/faulty/batches/{id}/resolve", handleAPIFaultyResolve(d))
 		r.Method(http.MethodPost, "/faulty/ingest", handleAPIFaultyIngest(d))
 	})
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"recondesk/internal/app"
 	"recondesk/internal/auth"
 	"recondesk/internal/faulty"
 )
@@ -16,17 +17,13 @@ type FaultyPipelineDeps struct {
 	Policy faulty.Policy
 }
 
-// faultyPolicy returns the configured policy, or the default one in EMSP_TZ.
+// faultyPolicy is the policy the use cases apply (app.App.FaultyPolicy); for Deps not yet
+// given an App, the one NewServer's App would apply.
 func faultyPolicy(d Deps) faulty.Policy {
-	p := d.Faulty.Pipeline.Policy
-	if p.Ingestion.First == 0 {
-		p = faulty.DefaultPolicy(d.Config.EMSPTZ)
-		p.SendHour = d.Config.SendHour
+	if d.App != nil {
+		return d.App.FaultyPolicy()
 	}
-	if p.Location == nil {
-		p.Location = d.Config.EMSPTZ
-	}
-	return p
+	return app.New(app.Deps{Config: d.Config, Faulty: faultyAppDeps(d)}).FaultyPolicy()
 }
 
 // faultyPipelinePageRoutes declares the partner admin pages, the queue and the period pages.

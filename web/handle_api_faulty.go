@@ -8,11 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"recondesk/internal/apperror"
 	"recondesk/internal/faulty"
-	"recondesk/internal/jobs"
+	"recondesk/internal/app"
 	"recondesk/internal/store"
 )
 
@@ -55,13 +53,13 @@ type apiItem struct {
 }
 
 func toAPIBatch(d Deps, b store.LadderBatch) apiBatch {
-	l, now := ladder(d), d.Now()
-	late := lateSteps(l.Policy, b.Facts, now)
+	policy, now := faultyPolicy(d), d.Now()
+	late := lateSteps(policy, b.Facts, now)
 	if late == nil {
 		late = []string{}
 	}
 	return apiBatch{ID: b.ID, PartyID: b.PartyID, Partner: b.PartnerName, Period: b.Period.String(),
-		State: faulty.BatchState(l.Policy, b.Facts, now), Open: b.Facts.Open, Resolved: b.Facts.Resolved,
+		State: faulty.BatchState(policy, b.Facts, now), Open: b.Facts.Open, Resolved: b.Facts.Resolved,
 		Emails: len(b.Emails), Late: late, ResolvedAt: b.ResolvedAt}
 }
 
@@ -118,9 +116,8 @@ func handleAPIFaultyBatch(d Deps) http.Handler {
 			fail(d, w, r, err)
 			return
 		}
-		l := ladder(d)
 		var steps []apiStep
-		for _, v := range faulty.Timeline(l.Policy, b.Facts, d.Now()) {
+		for _, v := range faulty.Timeline(faultyPolicy(d), b.Facts, d.Now()) {
 			steps = append(steps, apiStep{Phase: v.Phase, Level: v.Level, State: v.State, Start: timePtr(v.Start), Deadline: timePtr(v.Deadline), Done: timePtr(v.Done)})
 		}
 		apiItems := make([]apiItem, 0, len(items))
@@ -167,8 +164,7 @@ func handleAPIFaultyEscalate(d Deps) http.Handler {
 			return
 		}
 		u, _ := userFrom(r.Context())
-		e, err := jobs.EscalateBatch(r.Context(), jobs.EscalateRun{Pool: d.Pool, Client: d.River, Ladder: ladder(d), BatchID: id,
-			Note: note, Actor: store.UserActor(u.ID), Now: d.Now(), Metrics: d.Metrics})
+		e, err := d.App.Reescalate(r.Context(), app.User(u.ID), id, note, time.Time{})
 		if err != nil {
 			fail(d, w, r, err)
 			return
@@ -177,8 +173,42 @@ func handleAPIFaultyEscalate(d Deps) http.Handler {
 	})
 }
 
-// handleAPIFaultyIngest enqueues the ingestion of a period (JSON or form
-// field "period") → 202 with the job id; audited.
+// handleAPIFaultyResolve resolves items of a batch (JSON {"items": [ids], "note": "..."}; no
+// items means every open item) → 200 with what was resolved and whether the closing message
+// was queued.
+func handleAPIFaultyResolve(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := batchID(r)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		var body struct {
+			Items []int64 `json:"items"`
+			Note  string  `json:"note"`
+		}
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil && err != io.EOF {
+			fail(d, w, r, apperror.New(apperror.Invalid, "The body is not a JSON object: send {\"items\": [1, 2], \"note\": \"...\"}."))
+			return
+		}
+		u, _ := userFrom(r.Context())
+		var res app.Resolved
+		if len(body.Items) == 0 {
+			res, err = d.App.ResolveBatch(r.Context(), app.User(u.ID), id, body.Note)
+		} else {
+			res, err = d.App.ResolveItems(r.Context(), app.User(u.ID), id, body.Items, body.Note)
+		}
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+	})
+}
+
+// handleAPIFaultyIngest queues the ingestion of a period (JSON or form field "period") as the
+// same unique job as the UI's Run now → 202 with the job id; repeated calls while it waits or
+// runs queue nothing and answer with that job.
 func handleAPIFaultyIngest(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		period, err := formOrJSON(r, "period")
@@ -191,25 +221,12 @@ func handleAPIFaultyIngest(d Deps) http.Handler {
 			fail(d, w, r, apperror.New(apperror.Invalid, "%q is not a period: send period as YYYY-MM, like 2026-10.", period))
 			return
 		}
-		if d.River == nil {
-			fail(d, w, r, apperror.New(apperror.Unavailable, "The job queue is not available; try again shortly."))
-			return
-		}
 		u, _ := userFrom(r.Context())
-		var jobID int64
-		err = store.InTx(r.Context(), d.Pool, func(tx pgx.Tx) error {
-			res, err := d.River.InsertTx(r.Context(), tx, jobs.FaultyPhaseArgs{Period: p.String(), Phase: string(faulty.PhaseIngestion), Trigger: "api"}, nil)
-			if err != nil {
-				return err
-			}
-			jobID = res.Job.ID
-			return store.Audit(r.Context(), tx, store.UserActor(u.ID), "faulty_period.run_now", "faulty_period", p.String(), nil,
-				map[string]any{"phase": faulty.PhaseIngestion, "job_id": jobID, "via": "api"}, "")
-		})
+		q, err := d.App.RequestPhase(r.Context(), app.PhaseRequest{Period: p, Phase: faulty.PhaseIngestion, Actor: app.User(u.ID), Via: "api"})
 		if err != nil {
 			fail(d, w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusAccepted, map[string]any{"job_id": jobID, "period": p.String(), "phase": faulty.PhaseIngestion, "status": "queued"})
+		writeJSON(w, http.StatusAccepted, q)
 	})
 }

@@ -7,14 +7,14 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/jackc/pgx/v5"
 
 	"recondesk/internal/apperror"
 	"recondesk/internal/auth"
 	"recondesk/internal/faulty"
-	"recondesk/internal/jobs"
+	"recondesk/internal/app"
 	"recondesk/internal/store"
 	views "recondesk/views/faulty"
 )
@@ -56,11 +56,11 @@ func batchData(ctx context.Context, d Deps, r *http.Request, id string) (views.B
 	if err != nil {
 		return views.BatchData{}, err
 	}
-	l, now := ladder(d), d.Now()
+	policy, now := faultyPolicy(d), d.Now()
 	u, _ := userFrom(ctx)
-	data := views.BatchData{Batch: b, State: faulty.BatchState(l.Policy, b.Facts, now), Timeline: faulty.Timeline(l.Policy, b.Facts, now),
-		Filter: itemFilterFrom(r), CanAct: u.Role.Allows(auth.Finance), Loc: l.Policy.Location}
-	if due := faulty.Due(l.Policy, b.Facts, now); len(due) > 0 {
+	data := views.BatchData{Batch: b, State: faulty.BatchState(policy, b.Facts, now), Timeline: faulty.Timeline(policy, b.Facts, now),
+		Filter: itemFilterFrom(r), CanAct: u.Role.Allows(auth.Finance), Loc: policy.Location}
+	if due := faulty.Due(policy, b.Facts, now); len(due) > 0 {
 		data.Next = views.LevelLabel(due[0].Level, 0)
 	}
 	if data.Items, err = store.LadderItems(ctx, d.Pool, id, data.Filter); err != nil {
@@ -102,7 +102,7 @@ func batchPage(d Deps, fragment func(views.BatchData) templ.Component) http.Hand
 }
 
 // handleFaultyRunNow decides the batch's due ladder step now (what the
-// next tick would do).
+// next tick would do for this one batch: one email at most).
 func handleFaultyRunNow(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := batchID(r)
@@ -111,21 +111,12 @@ func handleFaultyRunNow(d Deps) http.Handler {
 			return
 		}
 		u, _ := userFrom(r.Context())
-		if _, err := store.LoadLadderBatch(r.Context(), d.Pool, id); err != nil {
-			fail(d, w, r, err)
-			return
-		}
-		res, err := jobs.RunFaultyTick(r.Context(), jobs.TickRun{Pool: d.Pool, Client: d.River, Ladder: ladder(d), Now: d.Now(),
-			Actor: store.UserActor(u.ID), BatchIDs: []string{id}, Metrics: d.Metrics})
+		step, err := d.App.RunBatchNow(r.Context(), app.User(u.ID), id)
 		if err != nil {
-			fail(d, w, r, err)
+			ladderFail(d, w, r, batchURL(id), err)
 			return
 		}
-		if res.Decided == 0 {
-			ladderFail(d, w, r, batchURL(id), apperror.New(apperror.Rule, "Nothing is due for this batch now: its ladder step was already sent or is not due yet (see the timeline)."))
-			return
-		}
-		flash(d, r, "success", fmt.Sprintf("%s queued for sending.", views.LevelLabel(res.Batches[0].Steps[0].Level, 0)))
+		flash(d, r, "success", fmt.Sprintf("%s queued for sending.", views.LevelLabel(step.Level, 0)))
 		redirect(w, r, batchURL(id))
 	})
 }
@@ -139,8 +130,7 @@ func handleFaultyEscalate(d Deps) http.Handler {
 			return
 		}
 		u, _ := userFrom(r.Context())
-		e, err := jobs.EscalateBatch(r.Context(), jobs.EscalateRun{Pool: d.Pool, Client: d.River, Ladder: ladder(d), BatchID: id,
-			Note: r.PostFormValue("note"), Actor: store.UserActor(u.ID), Now: d.Now(), Metrics: d.Metrics})
+		e, err := d.App.Reescalate(r.Context(), app.User(u.ID), id, r.PostFormValue("note"), time.Time{})
 		if err != nil {
 			ladderFail(d, w, r, batchURL(id), err)
 			return
@@ -150,32 +140,13 @@ func handleFaultyEscalate(d Deps) http.Handler {
 	})
 }
 
-// resolveAndClose resolves items manually in one transaction (audited by
-// store.ResolveItems; ids nil means every open item) and then decides the
-// closing message at once when the last item resolved.
-func resolveAndClose(ctx context.Context, d Deps, id string, ids []int64, note string, u store.User) (int, error) {
-	if strings.TrimSpace(note) == "" {
-		return 0, store.NoteRequired("Write a note saying why these bookings are resolved.")
+// resolvedMessage is the flash after resolving.
+func resolvedMessage(res app.Resolved) string {
+	msg := fmt.Sprintf("%d booking(s) resolved.", res.Items)
+	if res.Closing != nil {
+		msg += " Every booking is resolved: the closing message is queued."
 	}
-	var n int
-	err := store.InTx(ctx, d.Pool, func(tx pgx.Tx) error {
-		var err error
-		n, err = store.ResolveItems(ctx, tx, id, ids, store.ResolvedManual, note, store.UserActor(u.ID))
-		if err == nil && n == 0 {
-			err = apperror.New(apperror.Rule, "This batch has no open bookings left to resolve.")
-		}
-		return err
-	})
-	if err != nil {
-		return 0, err
-	}
-	// The closing message (when this resolved the last item) is decided now
-	// rather than at the next tick; a failure here is retried by the tick.
-	if _, err := jobs.RunFaultyTick(ctx, jobs.TickRun{Pool: d.Pool, Client: d.River, Ladder: ladder(d), Now: d.Now(),
-		Actor: store.UserActor(u.ID), BatchIDs: []string{id}, Metrics: d.Metrics}); err != nil {
-		d.Logger.Error("closing message after resolve", "batch_id", id, "err", err.Error())
-	}
-	return n, nil
+	return msg
 }
 
 // handleFaultyResolveItems resolves the selected open items with a note.
@@ -204,12 +175,12 @@ func handleFaultyResolveItems(d Deps) http.Handler {
 			return
 		}
 		u, _ := userFrom(r.Context())
-		n, err := resolveAndClose(r.Context(), d, id, ids, r.PostFormValue("note"), u)
+		res, err := d.App.ResolveItems(r.Context(), app.User(u.ID), id, ids, r.PostFormValue("note"))
 		if err != nil {
 			ladderFail(d, w, r, batchURL(id), err)
 			return
 		}
-		flash(d, r, "success", fmt.Sprintf("%d booking(s) resolved.", n))
+		flash(d, r, "success", resolvedMessage(res))
 		redirect(w, r, batchURL(id))
 	})
 }
@@ -223,12 +194,12 @@ func handleFaultyResolveBatch(d Deps) http.Handler {
 			return
 		}
 		u, _ := userFrom(r.Context())
-		n, err := resolveAndClose(r.Context(), d, id, nil, r.PostFormValue("note"), u)
+		res, err := d.App.ResolveBatch(r.Context(), app.User(u.ID), id, r.PostFormValue("note"))
 		if err != nil {
 			ladderFail(d, w, r, batchURL(id), err)
 			return
 		}
-		flash(d, r, "success", fmt.Sprintf("Batch resolved: %d booking(s).", n))
+		flash(d, r, "success", fmt.Sprintf("Batch resolved: %d booking(s).", res.Items))
 		redirect(w, r, batchURL(id))
 	})
 }
@@ -265,7 +236,7 @@ func handleFaultyMasterFile(d Deps) http.Handler {
 	})
 }
 
-// emailAction runs a staff action on an unknown or failed email, audited.
+// emailAction runs a staff action on an unknown or failed email (app.MarkSent / app.Resend).
 func emailAction(d Deps, resend bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
@@ -274,30 +245,11 @@ func emailAction(d Deps, resend bool) http.Handler {
 			return
 		}
 		u, _ := userFrom(r.Context())
-		note := strings.TrimSpace(r.PostFormValue("note"))
-		var after store.FaultyEmail
-		err = store.InTx(r.Context(), d.Pool, func(tx pgx.Tx) error {
-			var before store.FaultyEmail
-			var err error
-			action := "faulty.email_marked_sent"
-			if resend {
-				action = "faulty.email_resend"
-				before, after, err = store.ResendFaultyEmail(r.Context(), tx, id, note, d.Now())
-			} else {
-				before, after, err = store.MarkFaultyEmailSent(r.Context(), tx, id, note, d.Now())
-			}
-			if err != nil {
-				return err
-			}
-			if resend && d.River != nil {
-				if _, err := d.River.InsertTx(r.Context(), tx, jobs.FaultySendArgs{EmailID: id}, nil); err != nil {
-					return err
-				}
-			}
-			return store.Audit(r.Context(), tx, store.UserActor(u.ID), action, "faulty_email", itoa(id),
-				map[string]any{"state": before.State, "message_id": before.MessageID},
-				map[string]any{"state": after.State, "message_id": after.MessageID, "batch_id": after.BatchID}, note)
-		})
+		action := d.App.MarkSent
+		if resend {
+			action = d.App.Resend
+		}
+		after, err := action(r.Context(), app.User(u.ID), id, r.PostFormValue("note"))
 		if err != nil {
 			back := ""
 			if e, lerr := store.FaultyEmailByID(r.Context(), d.Pool, id); lerr == nil {

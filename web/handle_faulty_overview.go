@@ -25,7 +25,7 @@ func handleFaultyOverview(d Deps) http.Handler {
 			fail(d, w, r, err)
 			return
 		}
-		l, now := ladder(d), d.Now()
+		policy, now := faultyPolicy(d), d.Now()
 		data := views.OverviewData{Cells: map[string]views.Cell{}, Period: period}
 		seenPeriod, seenPartner := map[string]bool{}, map[int64]bool{}
 		for _, b := range batches {
@@ -39,7 +39,7 @@ func handleFaultyOverview(d Deps) http.Handler {
 				data.Partners = append(data.Partners, views.OverviewPartner{ID: b.PartnerID, PartyID: b.PartyID, Name: b.PartnerName})
 			}
 			data.Cells[views.CellKey(p, b.PartnerID)] = views.Cell{BatchID: b.ID, Open: b.Facts.Open, Resolved: b.Facts.Resolved,
-				State: faulty.BatchState(l.Policy, b.Facts, now), Late: lateSteps(l.Policy, b.Facts, now)}
+				State: faulty.BatchState(policy, b.Facts, now), Late: lateSteps(policy, b.Facts, now)}
 		}
 		sort.Sort(sort.Reverse(sort.StringSlice(data.Periods)))
 		sort.Slice(data.Partners, func(i, j int) bool { return data.Partners[i].Name < data.Partners[j].Name })

@@ -2,14 +2,13 @@ package web
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/jackc/pgx/v5"
 
 	"recondesk/internal/apperror"
+	"recondesk/internal/app"
 	"recondesk/internal/auth"
 	"recondesk/internal/faulty"
 	"recondesk/internal/jobs"
@@ -64,25 +63,6 @@ func handleFaultyPeriod(d Deps) http.Handler {
 	})
 }
 
-// checkPhaseRunnable refuses a phase whose predecessor has not completed, saying what to run first.
-func checkPhaseRunnable(r *http.Request, db store.DBTX, per faulty.Period, phase string) error {
-	if !slices.Contains(jobs.PipelinePhases, phase) {
-		return apperror.New(apperror.Invalid, "%q is not a phase: choose ingestion, validation, tracking or revalidation.", phase)
-	}
-	need := map[string]faulty.Phase{jobs.PhaseValidation: faulty.PhaseIngestion, jobs.PhaseTracking: faulty.PhaseValidation, jobs.PhaseRevalidation: faulty.PhaseValidation}[phase]
-	if need == "" {
-		return nil
-	}
-	fp, err := store.FaultyPeriodByID(r.Context(), db, per.String())
-	if err != nil && apperror.CodeOf(err) != apperror.NotFound {
-		return err
-	}
-	if _, ok := fp.Facts().Completed[need]; !ok {
-		return apperror.New(apperror.Rule, "The %s of %s cannot run before its %s has completed; run %s first.", phase, per, need, need)
-	}
-	return nil
-}
-
 // handleFaultyPhaseRun queues one phase of a period now ("Run now").
 func handleFaultyPhaseRun(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -92,26 +72,18 @@ func handleFaultyPhaseRun(d Deps) http.Handler {
 			return
 		}
 		phase := strings.TrimSpace(r.PostFormValue("phase"))
-		if err := queuePhaseNow(d, r, per, phase); err != nil {
+		u, _ := userFrom(r.Context())
+		q, err := d.App.RequestPhase(r.Context(), app.PhaseRequest{Period: per, Phase: faulty.Phase(phase), Actor: app.User(u.ID), Via: "ui"})
+		if err != nil {
 			fail(d, w, r, err)
 			return
 		}
-		flash(d, r, "success", "The "+phase+" of "+per.String()+" is queued. Reload in a moment to see the run.")
+		msg := "The " + phase + " of " + per.String() + " is queued; this page shows its progress."
+		if q.Duplicate {
+			msg = "The " + phase + " of " + per.String() + " is already queued or running; this page shows its progress."
+		}
+		flash(d, r, "success", msg)
 		redirect(w, r, "/faulty/periods/"+per.String())
 	})
 }
 
-// queuePhaseNow checks and enqueues a manual phase run with an audit event, in one transaction.
-func queuePhaseNow(d Deps, r *http.Request, per faulty.Period, phase string) error {
-	me, _ := userFrom(r.Context())
-	return store.InTx(r.Context(), d.Pool, func(tx pgx.Tx) error {
-		if err := checkPhaseRunnable(r, tx, per, phase); err != nil {
-			return err
-		}
-		if err := enqueuePhases(r.Context(), d, tx, []string{per.String()}, phase); err != nil {
-			return err
-		}
-		return store.Audit(r.Context(), tx, store.UserActor(me.ID), "faulty_period.run_now", "faulty_period", per.String(), nil,
-			map[string]any{"phase": phase}, "")
-	})
-}

@@ -4,12 +4,10 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-
 	"recondesk/internal/apperror"
 	"recondesk/internal/auth"
 	"recondesk/internal/faulty"
-	"recondesk/internal/jobs"
+	"recondesk/internal/app"
 	"recondesk/internal/store"
 	"recondesk/views/faultyqueue"
 )
@@ -86,26 +84,7 @@ func handleFaultyRevalidate(d Deps) http.Handler {
 			fail(d, w, r, err)
 			return
 		}
-		var periods []string
-		err = store.InTx(r.Context(), d.Pool, func(tx pgx.Tx) error {
-			all, err := store.PeriodsNeedingRevalidation(r.Context(), tx)
-			if err != nil {
-				return err
-			}
-			for _, p := range all {
-				if period == "" || p == period {
-					periods = append(periods, p)
-				}
-			}
-			if len(periods) == 0 {
-				return nil
-			}
-			if err := enqueuePhases(r.Context(), d, tx, periods, jobs.PhaseRevalidation); err != nil {
-				return err
-			}
-			return store.Audit(r.Context(), tx, store.UserActor(me.ID), "faulty.revalidate", "faulty_period", strings.Join(periods, ","), nil,
-				map[string]any{"periods": periods}, "")
-		})
+		periods, err := d.App.RequestRevalidation(r.Context(), app.User(me.ID), period)
 		if err != nil {
 			fail(d, w, r, err)
 			return

@@ -3,14 +3,11 @@ package web
 import (
 	"context"
 	"net/http"
-	"sort"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 
 	"recondesk/internal/apperror"
-	"recondesk/internal/faulty"
-	"recondesk/internal/jobs"
+	"recondesk/internal/app"
 	"recondesk/internal/store"
 	"recondesk/views/partners"
 )
@@ -147,41 +144,8 @@ func savePartner(d Deps, w http.ResponseWriter, r *http.Request, id int64) {
 		renderPartnerForm(d, w, r, http.StatusUnprocessableEntity, f)
 		return
 	}
-	var saved store.Partner
-	var periods []string
-	err := store.InTx(r.Context(), d.Pool, func(tx pgx.Tx) error {
-		var err error
-		if id == 0 {
-			if saved, err = store.CreatePartner(r.Context(), tx, in); err != nil {
-				return err
-			}
-			err = store.Audit(r.Context(), tx, store.UserActor(me.ID), "partner.create", "partner", itoa(saved.ID), nil, saved, "")
-		} else {
-			before, err := store.PartnerByID(r.Context(), tx, id)
-			if err != nil {
-				return err
-			}
-			if saved, err = store.UpdatePartner(r.Context(), tx, id, in); err != nil {
-				return err
-			}
-			err = store.Audit(r.Context(), tx, store.UserActor(me.ID), "partner.update", "partner", itoa(id), before, saved, "")
-			if err != nil {
-				return err
-			}
-		}
-		if err != nil || !f.Revalidate {
-			return err
-		}
-		byPeriod, err := store.PartnerUnknownRows(r.Context(), tx, saved.PartyID)
-		if err != nil {
-			return err
-		}
-		for p := range byPeriod {
-			periods = append(periods, p)
-		}
-		sort.Strings(periods)
-		return enqueuePhases(r.Context(), d, tx, periods, jobs.PhaseRevalidation)
-	})
+	res, err := d.App.SavePartner(r.Context(), app.User(me.ID), app.PartnerSave{ID: id, Input: in, Revalidate: f.Revalidate})
+	saved, periods := res.Partner, res.Periods
 	if apperror.CodeOf(err) == apperror.Conflict {
 		f.Errors = map[string]string{"party_id": apperror.MessageOf(err)}
 		renderPartnerForm(d, w, r, http.StatusUnprocessableEntity, f)
@@ -199,22 +163,3 @@ func savePartner(d Deps, w http.ResponseWriter, r *http.Request, id int64) {
 	redirect(w, r, "/admin/partners")
 }
 
-// enqueuePhases inserts a manual phase job per period in tx; River's unique options make a
-// repeated click enqueue nothing new while one waits or runs.
-func enqueuePhases(ctx context.Context, d Deps, tx pgx.Tx, periods []string, phase string) error {
-	if len(periods) == 0 {
-		return nil
-	}
-	if d.River == nil {
-		return apperror.New(apperror.Unavailable, "Background jobs are not available in this process; try again later.")
-	}
-	for _, p := range periods {
-		if _, err := faulty.ParsePeriod(p); err != nil {
-			return apperror.New(apperror.Invalid, "%q is not a period: write it as YYYY-MM.", p)
-		}
-		if _, err := d.River.InsertTx(ctx, tx, jobs.FaultyPhaseArgs{Period: p, Phase: phase, Trigger: jobs.TriggerManual}, jobs.PhaseInsertOpts(jobs.TriggerManual)); err != nil {
-			return err
-		}
-	}
-	return nil
-}

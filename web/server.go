@@ -83,7 +83,7 @@ func NewServer(d Deps) http.Handler {
 		d.Throttle = auth.DefaultThrottle
 	}
 	if d.App == nil {
-		d.App = app.New(app.Deps{Pool: d.Pool, Logger: d.Logger, Metrics: d.Metrics, Config: d.Config, Now: d.Now})
+		d.App = app.New(app.Deps{Pool: d.Pool, Logger: d.Logger, Metrics: d.Metrics, Config: d.Config, Now: d.Now, Faulty: faultyAppDeps(d)})
 		d.App.UseJobs(d.River)
 	}
 	return routes(d)

@@ -21,6 +21,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"recondesk/internal/app"
 	"recondesk/internal/apperror"
 	"recondesk/internal/bookings"
 	"recondesk/internal/chargecloud"
@@ -34,12 +35,8 @@ import (
 	"recondesk/web"
 )
 
-// faultyPolicy is the §4.5 default policy in EMSP_TZ with SEND_HOUR.
-func faultyPolicy(cfg config.Config) faulty.Policy {
-	p := faulty.DefaultPolicy(cfg.EMSPTZ)
-	p.SendHour = cfg.SendHour
-	return p
-}
+// faultyPolicy is the §4.5 default policy in EMSP_TZ with SEND_HOUR (app.FaultyPolicy).
+func faultyPolicy(cfg config.Config) faulty.Policy { return app.FaultyPolicy(cfg) }
 
 // faultyPipelineDeps connects what the pipeline needs from cfg: MongoDB's bookings collection
 // (when MONGODB_URI is set) and the ChargeCloud client (when CHARGECLOUD_URL is set). The
@@ -96,8 +93,8 @@ func cmdFaultyIngest(ctx context.Context, cfg config.Config, log *slog.Logger, a
 		return err
 	}
 	defer stop()
-	p := &jobs.FaultyPipeline{Pool: pool, Logger: log, Metrics: metrics.New(), FaultyPipelineDeps: deps}
-	res, runErr := p.RunAll(ctx, period, store.SystemActor("cli.faulty_ingest"))
+	a := app.New(app.Deps{Pool: pool, Logger: log, Metrics: metrics.New(), Config: cfg, Faulty: jobs.FaultyDeps{Pipeline: deps}.App()})
+	res, runErr := a.RunAllPhases(ctx, period, app.System("cli.faulty_ingest"))
 	out := map[string]any{"period": period.String(), "phases": res}
 	if runErr != nil {
 		out["error"] = runErr.Error()

@@ -89,7 +89,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 		return err
 	}
 	defer stopPipeline()
-	a := app.New(app.Deps{Pool: pool, Logger: log, Metrics: m, Config: cfg})
+	a := app.New(app.Deps{Pool: pool, Logger: log, Metrics: m, Config: cfg, Faulty: jobs.FaultyDeps{Ladder: ladder, Pipeline: pipeline}.App()})
 	client, err := jobs.NewClient(jobs.Deps{
 		App:  a,
 		Pool: pool, Logger: log, Metrics: m, Schedule: schedule,

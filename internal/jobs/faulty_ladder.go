@@ -9,8 +9,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
-	"recondesk/internal/apperror"
 	"recondesk/internal/app"
+	"recondesk/internal/apperror"
 	"recondesk/internal/config"
 	"recondesk/internal/faulty"
 	"recondesk/internal/metrics"
