@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"recondesk/internal/app"
 	"recondesk/internal/apperror"
 	"recondesk/internal/faulty"
-	"recondesk/internal/app"
 	"recondesk/internal/store"
 )
 

@@ -11,10 +11,10 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"recondesk/internal/app"
 	"recondesk/internal/apperror"
 	"recondesk/internal/auth"
 	"recondesk/internal/faulty"
-	"recondesk/internal/app"
 	"recondesk/internal/store"
 	views "recondesk/views/faulty"
 )

@@ -7,8 +7,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"recondesk/internal/apperror"
 	"recondesk/internal/app"
+	"recondesk/internal/apperror"
 	"recondesk/internal/auth"
 	"recondesk/internal/faulty"
 	"recondesk/internal/jobs"
@@ -45,6 +45,10 @@ func handleFaultyPeriod(d Deps) http.Handler {
 			return
 		}
 		data.Steps = faulty.PeriodTimeline(policy, facts, d.Now())
+		if data.Active, err = store.ActivePhaseJobs(r.Context(), d.Pool, per.String()); err != nil {
+			fail(d, w, r, err)
+			return
+		}
 		if data.Runs, err = store.ListFaultyRuns(r.Context(), d.Pool, per.String(), 30); err != nil {
 			fail(d, w, r, err)
 			return
@@ -86,4 +90,3 @@ func handleFaultyPhaseRun(d Deps) http.Handler {
 		redirect(w, r, "/faulty/periods/"+per.String())
 	})
 }
-

@@ -4,10 +4,10 @@ import (
 	"net/http"
 	"strings"
 
+	"recondesk/internal/app"
 	"recondesk/internal/apperror"
 	"recondesk/internal/auth"
 	"recondesk/internal/faulty"
-	"recondesk/internal/app"
 	"recondesk/internal/store"
 	"recondesk/views/faultyqueue"
 )

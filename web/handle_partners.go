@@ -5,9 +5,8 @@ import (
 	"net/http"
 	"strings"
 
-
-	"recondesk/internal/apperror"
 	"recondesk/internal/app"
+	"recondesk/internal/apperror"
 	"recondesk/internal/store"
 	"recondesk/views/partners"
 )
@@ -162,4 +161,3 @@ func savePartner(d Deps, w http.ResponseWriter, r *http.Request, id int64) {
 	flash(d, r, "success", msg)
 	redirect(w, r, "/admin/partners")
 }
-
