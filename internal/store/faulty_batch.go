@@ -9,16 +9,18 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"recondesk/internal/apperror"
+	"recondesk/internal/faulty"
 )
 
-// Item states and resolutions (faulty_items).
+// Item states and resolutions (faulty_items), as the columns hold them; the typed values are
+// faulty.ItemState and faulty.Resolution.
 const (
-	ItemOpen     = "open"
-	ItemResolved = "resolved"
+	ItemOpen     = string(faulty.ItemOpen)
+	ItemResolved = string(faulty.ItemResolved)
 
-	ResolvedDisappeared    = "disappeared"
-	ResolvedNoLongerFaulty = "no_longer_faulty"
-	ResolvedManual         = "manual"
+	ResolvedDisappeared    = string(faulty.ResolvedDisappeared)
+	ResolvedNoLongerFaulty = string(faulty.ResolvedNoLongerFaulty)
+	ResolvedManual         = string(faulty.ResolvedManual)
 )
 
 // FaultyBatch is one partner's faulty bookings of one period.

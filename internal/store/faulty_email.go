@@ -9,15 +9,17 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"recondesk/internal/apperror"
+	"recondesk/internal/faulty"
 )
 
 // The outbox states of a faulty-bookings email (DESIGN §4.6).
+// The typed values are faulty.EmailState.
 const (
-	EmailPending = "pending"
-	EmailSending = "sending"
-	EmailSent    = "sent"
-	EmailFailed  = "failed"
-	EmailUnknown = "unknown"
+	EmailPending = string(faulty.EmailPending)
+	EmailSending = string(faulty.EmailSending)
+	EmailSent    = string(faulty.EmailSent)
+	EmailFailed  = string(faulty.EmailFailed)
+	EmailUnknown = string(faulty.EmailUnknown)
 )
 
 // FaultyEmail is one outbox row: an email of a batch's thread.

@@ -82,9 +82,9 @@ func MarkFaultyPhaseDone(ctx context.Context, db DBTX, period string, phase faul
 
 // Run statuses.
 const (
-	RunRunning   = "running"
-	RunSucceeded = "succeeded"
-	RunFailed    = "failed"
+	RunRunning   = string(faulty.RunRunning)
+	RunSucceeded = string(faulty.RunSucceeded)
+	RunFailed    = string(faulty.RunFailed)
 )
 
 // RunBodyCap is the most of a failing response body a run keeps.
