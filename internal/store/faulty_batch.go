@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -57,24 +58,14 @@ func IsUUID(s string) bool {
 	return true
 }
 
-const batchSelect = `SELECT b.id::text, b.partner_id, p.party_id, p.name, b.period, b.created_at, b.tracked_at, b.resolved_at,
-		(SELECT count(*) FROM faulty_items i WHERE i.batch_id = b.id AND i.state = 'open'),
-		(SELECT count(*) FROM faulty_items i WHERE i.batch_id = b.id AND i.state = 'resolved')
-	FROM faulty_batches b JOIN partners p ON p.id = b.partner_id`
-
-func scanBatch(row pgx.Row) (FaultyBatch, error) {
-	var b FaultyBatch
-	err := row.Scan(&b.ID, &b.PartnerID, &b.PartyID, &b.PartnerName, &b.Period, &b.CreatedAt, &b.TrackedAt, &b.ResolvedAt, &b.Open, &b.Resolved)
-	return b, err
-}
-
-// BatchByID finds a batch with its partner and item counts; a malformed id is NotFound.
+// BatchByID finds a batch with its partner and item counts; a malformed id is NotFound. It is
+// a summary of the one batch read model, LoadLadderBatch.
 func BatchByID(ctx context.Context, db DBTX, id string) (FaultyBatch, error) {
 	if !IsUUID(id) {
 		return FaultyBatch{}, apperror.New(apperror.NotFound, "The batch was not found.")
 	}
-	b, err := scanBatch(db.QueryRow(ctx, batchSelect+` WHERE b.id = $1::uuid`, id))
-	return b, notFound(err, "The batch")
+	b, err := LoadLadderBatch(ctx, db, id)
+	return b.Summary(), err
 }
 
 // BatchFilter narrows ListBatches; zero fields match everything.
@@ -83,14 +74,30 @@ type BatchFilter struct {
 	PartnerID int64
 }
 
-// ListBatches returns batches, newest period first, then by partner name.
+// ListBatches returns batch summaries (LoadLadderBatches), newest period first, then by
+// partner name.
 func ListBatches(ctx context.Context, db DBTX, f BatchFilter) ([]FaultyBatch, error) {
-	rows, err := db.Query(ctx, batchSelect+` WHERE ($1 = '' OR b.period = $1) AND ($2 = 0 OR b.partner_id = $2)
-		ORDER BY b.period DESC, lower(p.name)`, f.Period, f.PartnerID)
+	bs, err := LoadLadderBatches(ctx, db, LadderFilter{Period: f.Period, PartnerID: f.PartnerID})
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (FaultyBatch, error) { return scanBatch(r) })
+	out := make([]FaultyBatch, len(bs))
+	for i, b := range bs {
+		out[i] = b.Summary()
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Period != out[j].Period {
+			return out[i].Period > out[j].Period
+		}
+		return strings.ToLower(out[i].PartnerName) < strings.ToLower(out[j].PartnerName)
+	})
+	return out, nil
+}
+
+// Summary is the batch as lists show it: partner, period, dates and item counts.
+func (b LadderBatch) Summary() FaultyBatch {
+	return FaultyBatch{ID: b.ID, PartnerID: b.PartnerID, PartyID: b.PartyID, PartnerName: b.PartnerName, Period: b.Period.String(),
+		CreatedAt: b.CreatedAt, TrackedAt: b.TrackedAt, ResolvedAt: b.ResolvedAt, Open: b.Facts.Open, Resolved: b.Facts.Resolved}
 }
 
 // ItemCounts counts a batch's items by state.

@@ -25,8 +25,10 @@ type LadderBatch struct {
 	To, Cc        []string
 	Escalation    []string
 	CreatedAt     time.Time
-	ResolvedAt    *time.Time
-	Facts         faulty.BatchFacts
+	// TrackedAt is when the batch's master file was first made (nil before).
+	TrackedAt  *time.Time
+	ResolvedAt *time.Time
+	Facts      faulty.BatchFacts
 	// Emails are the batch's outbox rows, oldest (lowest seq) first.
 	Emails []LadderEmail
 }
@@ -48,6 +50,8 @@ type LadderFilter struct {
 	IDs []string
 	// Period limits the batches to one period (YYYY-MM).
 	Period string
+	// PartnerID limits the batches to one partner.
+	PartnerID int64
 	// Active keeps only batches of active partners that still have work: open
 	// items, or resolved items and a thread without a closing message last.
 	Active bool
@@ -92,13 +96,17 @@ func LoadLadderBatches(ctx context.Context, db DBTX, f LadderFilter) ([]LadderBa
 		args = append(args, f.Period)
 		where = append(where, fmt.Sprintf("b.period = $%d", len(args)))
 	}
+	if f.PartnerID != 0 {
+		args = append(args, f.PartnerID)
+		where = append(where, fmt.Sprintf("b.partner_id = $%d", len(args)))
+	}
 	if f.Active {
 		where = append(where, `p.active AND (coalesce(c.open, 0) > 0 OR (coalesce(c.resolved, 0) > 0 AND EXISTS (
 			SELECT 1 FROM faulty_emails e WHERE e.batch_id = b.id) AND (
 			SELECT e.level FROM faulty_emails e WHERE e.batch_id = b.id ORDER BY e.seq DESC LIMIT 1) <> 'closing'))`)
 	}
 	q := `SELECT b.id::text, b.period, p.id, p.party_id, p.name, p.active, p.to_addrs, p.cc_addrs, p.escalation_addrs,
-			b.created_at, b.resolved_at, fp.ingested_at, fp.validated_at, coalesce(b.tracked_at, fp.tracked_at),
+			b.created_at, b.tracked_at, b.resolved_at, fp.ingested_at, fp.validated_at, coalesce(b.tracked_at, fp.tracked_at),
 			coalesce(c.open, 0), coalesce(c.resolved, 0), c.last_resolved
 		FROM faulty_batches b
 		JOIN partners p ON p.id = b.partner_id
@@ -122,7 +130,7 @@ func LoadLadderBatches(ctx context.Context, db DBTX, f LadderFilter) ([]LadderBa
 		var ingested, validated, tracked, lastResolved *time.Time
 		var open, resolved int64
 		err := r.Scan(&b.ID, &period, &b.PartnerID, &b.PartyID, &b.PartnerName, &b.PartnerActive, &b.To, &b.Cc, &b.Escalation,
-			&b.CreatedAt, &b.ResolvedAt, &ingested, &validated, &tracked, &open, &resolved, &lastResolved)
+			&b.CreatedAt, &b.TrackedAt, &b.ResolvedAt, &ingested, &validated, &tracked, &open, &resolved, &lastResolved)
 		if err != nil {
 			return b, err
 		}
