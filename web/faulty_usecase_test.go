@@ -300,3 +300,45 @@ func TestFaultyUIAndAPIGiveTheSameResult(t *testing.T) {
 		t.Errorf("API left %s; want %s", got, want)
 	}
 }
+
+// TestFaultyConcurrentResolveClosesOnce: 30 simultaneous API calls resolving the same batch
+// resolve it once and queue exactly one closing message; the others are told nothing is open.
+func TestFaultyConcurrentResolveClosesOnce(t *testing.T) {
+	t.Parallel()
+	b := clocked(t, setup(t), usecaseRemind)
+	id := notifiedBatch(t, b, 2)
+	token := b.token(t, auth.Finance)
+	codes := make(chan int, 30)
+	for range 30 {
+		go func() {
+			code, _ := apiCall(t, b, "POST", "/api/faulty/batches/"+id+"/resolve", token, `{"note":"credited"}`)
+			codes <- code
+		}()
+	}
+	byCode := map[int]int{}
+	for range 30 {
+		byCode[<-codes]++
+	}
+	if byCode[http.StatusOK] != 1 || byCode[http.StatusUnprocessableEntity] != 29 {
+		t.Errorf("answers = %v; want one 200 and 29 422", byCode)
+	}
+	es := emailsOf(t, b, id)
+	if len(es) != 2 || es[1].StepKey != "closing" {
+		t.Errorf("%d emails; want the notification and one closing message", len(es))
+	}
+}
+
+// TestFaultyDepsReachTheApp: a server built without an App applies the policy given in
+// Deps.Faulty.
+func TestFaultyDepsReachTheApp(t *testing.T) {
+	t.Parallel()
+	p := faulty.DefaultPolicy(time.UTC)
+	p.SendHour = 14
+	d := Deps{Faulty: FaultyDeps{Ladder: FaultyLadderDeps{Policy: &p}}}
+	if got := faultyAppDeps(d).Policy.SendHour; got != 14 {
+		t.Errorf("App policy send hour = %d; want the given 14", got)
+	}
+	if got := faultyPolicy(d).SendHour; got != 14 {
+		t.Errorf("faultyPolicy send hour = %d; want 14", got)
+	}
+}
