@@ -323,8 +323,8 @@ func seedFaulty(ctx context.Context, env seedEnv) error {
 		defer stopSim()
 		deps.ChargeCloud = &chargecloud.Client{BaseURL: url, Token: opts.Token, Logger: env.log}
 	}
-	p := &jobs.FaultyPipeline{Pool: env.pool, Logger: env.log, FaultyPipelineDeps: deps}
-	results, err := p.RunAll(ctx, period, "system:seed")
+	a := app.New(app.Deps{Pool: env.pool, Logger: env.log, Config: env.cfg, Faulty: jobs.FaultyDeps{Pipeline: deps}.App()})
+	results, err := a.RunAllPhases(ctx, period, app.System("seed"))
 	if err != nil {
 		return fmt.Errorf("ingest the demo month %s: %w", period, err)
 	}
