@@ -17,5 +17,6 @@ var faultyLadderMatrix = []access{
 	{"GET", "/api/faulty/batches", auth.Viewer, true},
 	{"GET", "/api/faulty/batches/{id}", auth.Viewer, true},
 	{"POST", "/api/faulty/batches/{id}/escalate", auth.Finance, true},
+	{"POST", "/api/faulty/batches/{id}/resolve", auth.Finance, true},
 	{"POST", "/api/faulty/ingest", auth.Finance, true},
 }
