@@ -2,11 +2,6 @@
 -- E-ZPass import hardening (issue 8): failed imports do not block the same
 -- file, tolls are found across accounts, and text columns have limits.
 
--- Only a live (not failed) import holds a file: a failed import never
--- blocks uploading the same file again.
-ALTER TABLE ezpass_imports DROP CONSTRAINT ezpass_imports_sha256_key;
-CREATE UNIQUE INDEX ezpass_imports_sha256_live ON ezpass_imports (sha256) WHERE status <> 'failed';
-CREATE INDEX ezpass_imports_sha256_idx ON ezpass_imports (sha256, id);
 -- Finding imports stranded in 'running'.
 CREATE INDEX ezpass_imports_running_idx ON ezpass_imports (id) WHERE status = 'running';
 
@@ -37,6 +32,3 @@ ALTER TABLE ezpass_transactions DROP CONSTRAINT ezpass_transactions_text_len;
 ALTER TABLE ezpass_imports DROP CONSTRAINT ezpass_imports_text_len;
 DROP INDEX ezpass_transactions_key_hash_idx;
 DROP INDEX ezpass_imports_running_idx;
-DROP INDEX ezpass_imports_sha256_idx;
-DROP INDEX ezpass_imports_sha256_live;
-ALTER TABLE ezpass_imports ADD CONSTRAINT ezpass_imports_sha256_key UNIQUE (sha256);
