@@ -55,7 +55,9 @@ type EZPassImportWorker struct {
 const ImportTimeout = 10 * time.Minute
 
 // Timeout allows a million-row file (River's default is one minute).
-func (w *EZPassImportWorker) Timeout(*river.Job[EZPassImportArgs]) time.Duration { return ImportTimeout }
+func (w *EZPassImportWorker) Timeout(*river.Job[EZPassImportArgs]) time.Duration {
+	return ImportTimeout
+}
 
 // Work runs the import; on its last attempt a failure marks the import
 // failed so that the page does not show it running forever.

@@ -315,7 +315,7 @@ c AS MATERIALIZED (
 	SELECT w.n, w.dedupe_key, w.first_of_key,
 		(SELECT o.id FROM ezpass_transactions o
 			WHERE o.dedupe_key = w.dedupe_key AND o.conflict_of IS NULL
-				AND (o.account = $1 OR `+foldSQL("o.agency")+` = `+foldSQL("w.agency")+`)
+				AND (o.account = $1 OR ` + foldSQL("o.agency") + ` = ` + foldSQL("w.agency") + `)
 			ORDER BY o.account = $1 DESC, o.id LIMIT 1) AS orig_id,
 		EXISTS (SELECT 1 FROM ezpass_transactions x
 			WHERE x.dedupe_key = w.dedupe_key AND x.row_hash = w.row_hash) AS seen
