@@ -71,8 +71,9 @@ func (a *App) EZPassAccount(label string) (string, error) {
 		return "", err
 	}
 	if len(d.Accounts) > 0 && !slices.Contains(d.Accounts, account) {
-		return "", apperror.FieldErrors(map[string]string{"account": fmt.Sprintf(
-			"%q is not a configured E-ZPass account; use one of: %s (EZPASS_ACCOUNTS).", clipText(label, 64), strings.Join(d.Accounts, ", "))})
+		msg := fmt.Sprintf("%q is not a configured E-ZPass account; use one of: %s (EZPASS_ACCOUNTS).",
+			clipText(label, 64), strings.Join(d.Accounts, ", "))
+		return "", &apperror.Error{Code: apperror.Invalid, Message: msg, Fields: map[string]string{"account": msg}}
 	}
 	return account, nil
 }
