@@ -344,7 +344,21 @@ func TestEZPassImportSerialisedPerAccount(t *testing.T) {
 			results[i] = got
 		}()
 	}
-	time.Sleep(300 * time.Millisecond)
+	// Wait until both runs wait for the account's lock (no fixed sleep).
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var waiting int
+		if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d runs wait for the account's lock; want 2", waiting)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	for _, id := range []int64{imp1.ID, imp2.ID} {
 		got, _ := store.EZPassImportByID(ctx, db.Pool, id)
 		if got.Status != store.ImportQueued {
