@@ -203,3 +203,58 @@ func TestRecoverImportsFailsOnlyStranded(t *testing.T) {
 		t.Errorf("%d audit events for the recovery; want 1", n)
 	}
 }
+
+// TestSameLaneTxnUnderAnotherAccount: the same Lane Txn ID and agency with
+// other data under another account is a conflict pointing to the first row
+// (never postable); another agency's id is a different toll.
+func TestSameLaneTxnUnderAnotherAccount(t *testing.T) {
+	t.Parallel()
+	a, db := setup(t, app.EZPassImportDeps{})
+	ctx := context.Background()
+	first, err := a.ImportFile(ctx, app.System("test"), bytes.NewReader(csvA(t, 2, func(i int) string { return fmt.Sprint(4000 + i) })), "a.csv", "main")
+	if err != nil || first.Inserted != 2 {
+		t.Fatalf("first import: %+v %v", first, err)
+	}
+	var b bytes.Buffer
+	_ = demo.WriteEZPassCSV(&b, ezpass.FormatA, nyc, func(yield func(demo.EZPassRow) bool) {
+		// Same id and agency, other amount: a conflict.
+		if !yield(demo.EZPassRow{LaneTxnID: "4000", TagOrPlate: "00812345678", Agency: "mtab&t", ExitPlaza: "VERRAZANO", Class: "1",
+			At: time.Date(2026, 1, 2, 7, 0, 0, 0, nyc), Cents: 999, Kind: ezpass.KindToll}) {
+			return
+		}
+		// Same id, another agency: a toll of its own.
+		yield(demo.EZPassRow{LaneTxnID: "4001", TagOrPlate: "00812345678", Agency: "PANYNJ", ExitPlaza: "GWB", Class: "1",
+			At: time.Date(2026, 1, 2, 7, 0, 1, 0, nyc), Cents: 1606, Kind: ezpass.KindToll})
+	})
+	second, err := a.ImportFile(ctx, app.System("test"), bytes.NewReader(b.Bytes()), "b.csv", "fleet2")
+	if err != nil || second.Inserted != 1 || second.Conflicts != 1 || second.Duplicates != 0 {
+		t.Fatalf("second import: inserted %d conflicts %d duplicates %d (%v); want 1, 1, 0", second.Inserted, second.Conflicts, second.Duplicates, err)
+	}
+	var conflictOf, origID int64
+	var origAccount string
+	if err := db.Pool.QueryRow(ctx, `SELECT c.conflict_of, o.id, o.account FROM ezpass_transactions c
+		JOIN ezpass_transactions o ON o.dedupe_key = c.dedupe_key AND o.conflict_of IS NULL AND o.account = 'main'
+		WHERE c.import_id = $1 AND c.status = 'conflict'`, second.ID).Scan(&conflictOf, &origID, &origAccount); err != nil {
+		t.Fatal(err)
+	}
+	if conflictOf != origID {
+		t.Errorf("the conflict points to %d; want the first row %d under main", conflictOf, origID)
+	}
+	if n := count(t, db, `SELECT count(*) FROM ezpass_transactions WHERE account = 'fleet2' AND status = 'imported' AND agency = 'PANYNJ'`); n != 1 {
+		t.Errorf("%d PANYNJ tolls under fleet2; want 1", n)
+	}
+}
+
+// TestSchemaLimitsTextColumns: the database refuses an over-long agency
+// even when a writer skips the parser (which refuses it first).
+func TestSchemaLimitsTextColumns(t *testing.T) {
+	t.Parallel()
+	_, db := setup(t, app.EZPassImportDeps{})
+	_, err := db.Pool.Exec(context.Background(), `WITH i AS (INSERT INTO ezpass_imports (account, file_name, size_bytes, sha256, created_by)
+		VALUES ('main', 'a', 1, 'x', 't') RETURNING id)
+		INSERT INTO ezpass_transactions (account, dedupe_key, row_hash, import_id, line, kind, agency, txn_at, amount_cents, raw)
+		SELECT 'main', 'k', 'h', i.id, 2, 'toll', repeat('A', 101), now(), 1, '{}' FROM i`)
+	if err == nil || !strings.Contains(err.Error(), "ezpass_transactions_text_len") {
+		t.Errorf("over-long agency: %v; want the check constraint", err)
+	}
+}
