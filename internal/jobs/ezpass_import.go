@@ -49,10 +49,11 @@ type EZPassImportWorker struct {
 }
 
 // ImportTimeout bounds one import run: a million-row file loads in a few
-// minutes. A process that dies mid-import is recovered by the periodic
-// ezpass.import.recover job (within a minute of a worker running), and River
-// rescues its job once this timeout has passed (RescueStuckJobsAfter).
-const ImportTimeout = 10 * time.Minute
+// minutes; 15 leave room on a busy machine. A process that dies mid-import
+// is recovered by the periodic ezpass.import.recover job (within a minute
+// or so of a worker running), and River rescues its job once this timeout
+// has passed (RescueStuckJobsAfter in jobs.go).
+const ImportTimeout = 15 * time.Minute
 
 // Timeout allows a million-row file (River's default is one minute).
 func (w *EZPassImportWorker) Timeout(*river.Job[EZPassImportArgs]) time.Duration {
