@@ -14,11 +14,9 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/jackc/pgx/v5"
-
+	"recondesk/internal/app"
 	"recondesk/internal/apperror"
 	"recondesk/internal/auth"
-	"recondesk/internal/jobs"
 	"recondesk/internal/store"
 	"recondesk/views/ezpass"
 )
@@ -233,9 +231,6 @@ func receiveUpload(d Deps, w http.ResponseWriter, r *http.Request) (*importUploa
 		up.Close()
 		return nil, apperror.FieldErrors(map[string]string{"file": "The file is empty. Export the transaction report from the E-ZPass account and upload it."})
 	}
-	if strings.TrimSpace(up.Account) == "" {
-		up.Account = d.Config.EZPassAccount
-	}
 	if _, err := up.File.Seek(0, io.SeekStart); err != nil {
 		up.Close()
 		return nil, err
@@ -243,34 +238,12 @@ func receiveUpload(d Deps, w http.ResponseWriter, r *http.Request) (*importUploa
 	return up, nil
 }
 
-// startImport records the upload, stores the original and enqueues the
-// import job in one transaction, audited as the user's.
+// startImport hands the upload to the StartImport use case as the user's.
 func startImport(d Deps, r *http.Request, up *importUpload) (store.EZPassImport, error) {
-	ctx := r.Context()
-	u, _ := userFrom(ctx)
-	var imp store.EZPassImport
-	err := store.InTx(ctx, d.Pool, func(tx pgx.Tx) error {
-		var err error
-		imp, err = store.CreateEZPassImport(ctx, tx, store.NewEZPassImport{
-			Account: up.Account, FileName: up.FileName, CreatedBy: store.UserActor(u.ID), TimeZone: d.Config.EZPassTZ.String(),
-			SHA256: up.SHA256, Size: up.Size, File: up.File,
-		})
-		if err != nil {
-			return err
-		}
-		if _, err := d.River.InsertTx(ctx, tx, jobs.EZPassImportArgs{ImportID: imp.ID}, nil); err != nil {
-			return err
-		}
-		return store.Audit(ctx, tx, store.UserActor(u.ID), "ezpass.import.upload", "ezpass_import", strconv.FormatInt(imp.ID, 10), nil,
-			map[string]any{"file_name": imp.FileName, "size_bytes": imp.SizeBytes, "sha256": imp.SHA256, "account": imp.Account},
-			"file uploaded")
+	u, _ := userFrom(r.Context())
+	return d.App.StartImport(r.Context(), app.User(u.ID), app.EZPassUpload{
+		Account: up.Account, FileName: up.FileName, Size: up.Size, SHA256: up.SHA256, File: up.File,
 	})
-	if err == nil {
-		d.Metrics.Events.WithLabelValues("ezpass.import.upload", "accepted").Inc()
-	} else {
-		d.Metrics.Events.WithLabelValues("ezpass.import.upload", string(apperror.CodeOf(err))).Inc()
-	}
-	return imp, err
 }
 
 // uploadRefusal turns an expected refusal into what the upload form shows.

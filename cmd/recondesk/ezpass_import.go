@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -13,12 +12,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"recondesk/internal/app"
 	"recondesk/internal/config"
 	"recondesk/internal/demo"
 	"recondesk/internal/jobs"
@@ -66,8 +64,7 @@ func cmdEZPassImport(ctx context.Context, cfg config.Config, log *slog.Logger, a
 		return err
 	}
 	defer pool.Close()
-	actor := store.SystemActor("cli")
-	imp, err := importOne(ctx, pool, cfg, f, filepath.Base(files[0]), *account, actor)
+	imp, err := importOne(ctx, pool, cfg, log, f, filepath.Base(files[0]), *account, app.System("cli"))
 	if err != nil {
 		return fmt.Errorf("ezpass import: %w", err)
 	}
@@ -92,32 +89,15 @@ func cmdEZPassImport(ctx context.Context, cfg config.Config, log *slog.Logger, a
 	return nil
 }
 
-// importOne records a file as an import (keeping the original), and loads
-// it inline with the import job's code path.
-func importOne(ctx context.Context, pool *pgxpool.Pool, cfg config.Config, r io.ReadSeeker, name, account, actor string) (store.EZPassImport, error) {
-	h := sha256.New()
-	size, err := io.Copy(h, r)
-	if err != nil {
+// importOne imports a file synchronously through the ImportFile use case:
+// the same StartImport (audit, queued job) as an upload, then the job's
+// RunImport inline.
+func importOne(ctx context.Context, pool *pgxpool.Pool, cfg config.Config, log *slog.Logger, r io.ReadSeeker, name, account string, actor app.Actor) (store.EZPassImport, error) {
+	a := app.New(app.Deps{Pool: pool, Logger: log, Config: cfg})
+	if _, err := jobs.NewClient(jobs.Deps{App: a, Pool: pool, Logger: log}, jobs.RoleWeb); err != nil {
 		return store.EZPassImport{}, err
 	}
-	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return store.EZPassImport{}, err
-	}
-	var imp store.EZPassImport
-	err = store.InTx(ctx, pool, func(tx pgx.Tx) error {
-		imp, err = store.CreateEZPassImport(ctx, tx, store.NewEZPassImport{Account: account, FileName: name, CreatedBy: actor,
-			TimeZone: cfg.EZPassTZ.String(), SHA256: hex.EncodeToString(h.Sum(nil)), Size: size, File: bufio.NewReader(r)})
-		if err != nil {
-			return err
-		}
-		return store.Audit(ctx, tx, actor, "ezpass.import.upload", "ezpass_import", strconv.FormatInt(imp.ID, 10), nil,
-			map[string]any{"file_name": imp.FileName, "size_bytes": imp.SizeBytes, "sha256": imp.SHA256, "account": imp.Account},
-			"file imported from the command line")
-	})
-	if err != nil {
-		return imp, err
-	}
-	return store.RunEZPassImport(ctx, pool, imp.ID, store.ImportOptions{})
+	return a.ImportFile(ctx, actor, r, name, account)
 }
 
 // associateNow runs association (and posting, per EZPASS_AUTO_POST) as
@@ -142,11 +122,11 @@ func seedEZPassFiles(ctx context.Context, env seedEnv) error {
 	inserted := 0
 	for _, s := range samples {
 		sum := sha256.Sum256(s.Data)
-		if prev, err := store.EZPassImportBySHA(ctx, env.pool, hex.EncodeToString(sum[:])); err == nil {
+		if prev, err := store.EZPassImportBySHA(ctx, env.pool, hex.EncodeToString(sum[:])); err == nil && prev.Status != store.ImportFailed {
 			fmt.Fprintf(env.stdout, "E-ZPass sample %s: already imported (import #%d)\n", s.Name, prev.ID)
 			continue
 		}
-		imp, err := importOne(ctx, env.pool, env.cfg, bytes.NewReader(s.Data), s.Name, env.cfg.EZPassAccount, store.SystemActor("seed"))
+		imp, err := importOne(ctx, env.pool, env.cfg, env.log, bytes.NewReader(s.Data), s.Name, env.cfg.EZPassAccount, app.System("seed"))
 		var dup *store.DuplicateImportError
 		if errors.As(err, &dup) { // seeded concurrently
 			continue

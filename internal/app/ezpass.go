@@ -1,4 +1,7 @@
 package app
 
 // EZPassDeps are the E-ZPass use cases' own dependencies.
-type EZPassDeps struct{}
+type EZPassDeps struct {
+	// Import are the import use cases' own (ezpass_import.go).
+	Import EZPassImportDeps
+}

@@ -5,6 +5,7 @@ package config
 import (
 	"fmt"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,8 +47,11 @@ type Config struct {
 
 	// EZPassAutoPost posts associated tolls automatically after association.
 	EZPassAutoPost bool
-	// EZPassAccount is the account of imports that name none.
+	// EZPassAccount is the account of imports that name none (lower case).
 	EZPassAccount string
+	// EZPassAccounts are the E-ZPass account labels imports may name, lower
+	// case; empty accepts any label.
+	EZPassAccounts []string
 
 	// PruneInterval is how often expired sessions and sign-in failures are deleted.
 	PruneInterval time.Duration
@@ -75,6 +79,7 @@ var Vars = []Var{
 	{"EMSP_TZ", "UTC", "time zone of faulty-booking periods and windows"},
 	{"EZPASS_TZ", "America/New_York", "time zone of E-ZPass wall-clock times"},
 	{"EZPASS_ACCOUNT", "main", "E-ZPass account used when an import names none"},
+	{"EZPASS_ACCOUNTS", "", "comma-separated E-ZPass accounts an import may name, case-insensitive (e.g. main,fleet2); empty accepts any name. A toll already stored under one account is never stored or posted again under another"},
 	{"EZPASS_AUTO_POST", "true", "post associated tolls automatically (false: only on the Post button)"},
 	{"SEND_HOUR", "9", "local hour at which ladder emails are sent"},
 	{"MAX_UPLOAD_MB", "100", "largest accepted upload"},
@@ -145,7 +150,18 @@ func Load(getenv func(string) string) (Config, error) {
 	default:
 		errs = append(errs, fmt.Sprintf("EZPASS_AUTO_POST=%q must be true or false", get("EZPASS_AUTO_POST")))
 	}
-	c.EZPassAccount = get("EZPASS_ACCOUNT")
+	c.EZPassAccount = strings.ToLower(get("EZPASS_ACCOUNT"))
+	for _, a := range strings.Split(get("EZPASS_ACCOUNTS"), ",") {
+		if a = strings.ToLower(strings.TrimSpace(a)); a != "" && !slices.Contains(c.EZPassAccounts, a) {
+			c.EZPassAccounts = append(c.EZPassAccounts, a)
+		}
+	}
+	if len(c.EZPassAccounts) > 0 && !slices.Contains(c.EZPassAccounts, c.EZPassAccount) {
+		if strings.TrimSpace(getenv("EZPASS_ACCOUNT")) != "" {
+			errs = append(errs, fmt.Sprintf("EZPASS_ACCOUNT=%q must be one of EZPASS_ACCOUNTS (%s)", c.EZPassAccount, strings.Join(c.EZPassAccounts, ", ")))
+		}
+		c.EZPassAccount = c.EZPassAccounts[0]
+	}
 	if d, err := time.ParseDuration(get("PRUNE_INTERVAL")); err != nil || d < time.Second {
 		errs = append(errs, fmt.Sprintf("PRUNE_INTERVAL=%q must be a duration of at least 1s, like 1h", get("PRUNE_INTERVAL")))
 	} else {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -251,7 +252,7 @@ func headerNames(cells []string) []string {
 	names := make([]string, len(cells))
 	used := make(map[string]bool, len(cells))
 	for i, c := range cells {
-		base := strings.TrimFunc(cleanText(c), isSpace)
+		base := clip(strings.TrimFunc(cleanText(c), isSpace), maxHeaderName)
 		if base == "" {
 			base = fmt.Sprintf("Column %d", i+1)
 		}
@@ -308,6 +309,9 @@ func (r *Reader) Next() (Row, error) {
 		if blank(cells) {
 			continue
 		}
+		if err := r.checkSizes(cells, line); err != nil {
+			return Row{Line: line}, err
+		}
 		return r.parse(cells, line)
 	}
 }
@@ -319,6 +323,58 @@ func blank(cells []string) bool {
 		}
 	}
 	return true
+}
+
+// MaxCellChars is Excel's own limit on a cell's text: a longer value is
+// refused as a row error (and, in a workbook, far longer ones refuse the
+// file before they are read into memory).
+const MaxCellChars = 32767
+
+// maxHeaderName bounds a header name as kept in Raw and row errors.
+const maxHeaderName = 100
+
+// maxRawBytes bounds the text of one row as stored (Raw).
+const maxRawBytes = 48 << 10
+
+// fieldLimits are the longest values stored per field (the schema's limits).
+var fieldLimits = []struct {
+	f   field
+	max int
+}{
+	{fieldLaneTxnID, 64}, {fieldTagPlate, 64}, {fieldAgency, 100}, {fieldEntryPlaza, 100}, {fieldExitPlaza, 100},
+	{fieldPlazaID, 100}, {fieldClass, 32},
+}
+
+// checkSizes refuses a row holding a cell longer than MaxCellChars, a field
+// longer than the database keeps, or more text than a row may store.
+func (r *Reader) checkSizes(cells []string, line int) error {
+	total := 0
+	for i, c := range cells {
+		if len(c) > MaxCellChars && utf8.RuneCountInString(c) > MaxCellChars {
+			name := fmt.Sprintf("Column %d", i+1)
+			if i < len(r.header) {
+				name = r.header[i]
+			}
+			return &RowError{Line: line, Column: name, Value: clip(cleanText(c), 60), Message: fmt.Sprintf(
+				"%s holds %d characters, more than a spreadsheet cell can (%d); this is not an E-ZPass export value.",
+				name, utf8.RuneCountInString(c), MaxCellChars)}
+		}
+		total += len(c)
+	}
+	if total > maxRawBytes {
+		return &RowError{Line: line, Message: fmt.Sprintf(
+			"This row holds %s of text, more than an E-ZPass transaction can (%s).", byteSize(int64(total)), byteSize(maxRawBytes))}
+	}
+	for _, l := range fieldLimits {
+		i := r.cols[l.f]
+		if i < 0 || i >= len(cells) {
+			continue
+		}
+		if v := strings.TrimFunc(cells[i], isSpace); utf8.RuneCountInString(v) > l.max {
+			return r.rowError(l.f, cleanText(v), line, "is longer than %d characters; check that the columns are not shifted.", l.max)
+		}
+	}
+	return nil
 }
 
 // maxExtraRaw bounds how many cells beyond the header a row's Raw keeps;
@@ -354,6 +410,9 @@ func (r *Reader) parse(cells []string, line int) (Row, error) {
 	row.LaneTxnID = r.idText(get(fieldLaneTxnID))
 	row.TagOrPlate = r.idText(get(fieldTagPlate))
 	row.Tag, row.PlateState, row.Plate = parseVehicle(row.TagOrPlate)
+	if len(row.Tag) > 32 || len(row.Plate) > 32 || len(row.PlateState) > 8 {
+		return row, r.rowError(fieldTagPlate, row.TagOrPlate, line, "is too long for a tag or plate number.")
+	}
 	row.Agency = get(fieldAgency)
 	row.EntryPlaza = get(fieldEntryPlaza)
 	row.ExitPlaza = get(fieldExitPlaza)

@@ -142,6 +142,9 @@ func openXLSX(r io.ReaderAt, size int64, cfg config) (src *xlsxSource, err error
 			return nil, tooLargeWorkbook(cfg.maxUnzip)
 		}
 	}
+	if err := scanWorkbook(zr, cfg.maxXML); err != nil {
+		return nil, err
+	}
 
 	var file *excelize.File
 	defer func() {

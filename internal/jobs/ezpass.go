@@ -22,4 +22,6 @@ func addEZPassWorkers(w *river.Workers, d Deps) {
 }
 
 // ezpassPeriodic lists the E-ZPass periodic jobs.
-func ezpassPeriodic() []*river.PeriodicJob { return ezpassMatchPeriodic() }
+func ezpassPeriodic() []*river.PeriodicJob {
+	return append(ezpassMatchPeriodic(), ezpassImportPeriodic()...)
+}

@@ -3,60 +3,75 @@ package jobs
 import (
 	"context"
 	"log/slog"
+	"reflect"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"recondesk/internal/app"
 	"recondesk/internal/apperror"
 	"recondesk/internal/metrics"
 	"recondesk/internal/store"
 )
 
-// addEZPassImportWorkers registers the import worker.
+// EZPassImportRecoverArgs is the periodic recovery of stranded imports.
+type EZPassImportRecoverArgs = app.EZPassImportRecoverArgs
+
+// ImportRecoverEvery is how often stranded imports are looked for.
+const ImportRecoverEvery = time.Minute
+
+// addEZPassImportWorkers registers the import workers.
 func addEZPassImportWorkers(w *river.Workers, d Deps) {
-	river.AddWorker(w, &EZPassImportWorker{Pool: d.Pool, Logger: d.Logger, Metrics: d.Metrics})
+	river.AddWorker(w, &EZPassImportWorker{App: d.App, Logger: d.Logger, Metrics: d.Metrics})
+	river.AddWorker(w, &EZPassImportRecoverWorker{App: d.App, Logger: d.Logger})
 }
 
-// EZPassImportWorker loads an uploaded E-ZPass file and then asks for
-// association, in the transaction that makes the rows visible.
+// ezpassImportPeriodic looks for stranded imports every minute and on start.
+func ezpassImportPeriodic() []*river.PeriodicJob {
+	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(ImportRecoverEvery),
+		func() (river.JobArgs, *river.InsertOpts) {
+			return EZPassImportRecoverArgs{}, &river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByPeriod: ImportRecoverEvery}}
+		}, &river.PeriodicJobOpts{ID: EZPassImportRecoverArgs{}.Kind(), RunOnStart: true})}
+}
+
+// EZPassImportWorker runs app.RunImport: it loads an uploaded E-ZPass file
+// and queues association in the transaction that makes the rows visible.
 type EZPassImportWorker struct {
 	river.WorkerDefaults[EZPassImportArgs]
+	// App runs the use case; nil builds one from Pool (older callers).
+	App     *app.App
 	Pool    *pgxpool.Pool
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
-	// Options tunes the import (tests lower the caps); Finish is set by Work.
+	// Options tunes the import (tests lower the caps).
 	Options store.ImportOptions
 }
 
+// ImportTimeout bounds one import run: a million-row file loads in a few
+// minutes; 15 leave room on a busy machine. A process that dies mid-import
+// is recovered by the periodic ezpass.import.recover job (within a minute
+// or so of a worker running), and River rescues its job once this timeout
+// has passed (RescueStuckJobsAfter in jobs.go).
+const ImportTimeout = 15 * time.Minute
+
 // Timeout allows a million-row file (River's default is one minute).
-func (w *EZPassImportWorker) Timeout(*river.Job[EZPassImportArgs]) time.Duration { return time.Hour }
+func (w *EZPassImportWorker) Timeout(*river.Job[EZPassImportArgs]) time.Duration {
+	return ImportTimeout
+}
 
 // Work runs the import; on its last attempt a failure marks the import
 // failed so that the page does not show it running forever.
 func (w *EZPassImportWorker) Work(ctx context.Context, job *river.Job[EZPassImportArgs]) error {
-	opts := w.Options
-	opts.Finish = func(ctx context.Context, tx pgx.Tx, imp store.EZPassImport) error {
-		if imp.Inserted == 0 {
-			return nil
-		}
-		client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
-		if err != nil {
-			return err
-		}
-		_, err = client.InsertTx(ctx, tx, EZPassAssociateArgs{ImportID: imp.ID, Trigger: "import"}, nil)
-		return err
-	}
+	a := w.app()
 	began := time.Now()
-	imp, err := store.RunEZPassImport(ctx, w.Pool, job.Args.ImportID, opts)
+	imp, err := a.RunImport(ctx, job.Args.ImportID)
 	if err != nil {
 		if apperror.CodeOf(err) == apperror.NotFound {
 			return river.JobCancel(err)
 		}
 		if job.Attempt >= job.MaxAttempts {
-			msg := "The import stopped on a server error after several attempts; it has been logged. Upload the file again later, or ask an administrator."
-			if ferr := store.FailEZPassImport(context.WithoutCancel(ctx), w.Pool, job.Args.ImportID, msg); ferr != nil {
+			if ferr := a.FailImport(context.WithoutCancel(ctx), job.Args.ImportID); ferr != nil {
 				w.log().Error("mark import failed", "import_id", job.Args.ImportID, "err", ferr.Error())
 			}
 			w.count("ezpass.import", store.ImportFailed, 1)
@@ -74,6 +89,20 @@ func (w *EZPassImportWorker) Work(ctx context.Context, job *river.Job[EZPassImpo
 	return nil
 }
 
+// app returns the application layer, with the worker's Options applied.
+func (w *EZPassImportWorker) app() *app.App {
+	a := w.App
+	if a == nil {
+		a = app.New(app.Deps{Pool: w.Pool, Logger: w.Logger, Metrics: w.Metrics})
+	}
+	if !reflect.DeepEqual(w.Options, store.ImportOptions{}) {
+		c := *a
+		c.EZPass.Import.Options = w.Options
+		a = &c
+	}
+	return a
+}
+
 func (w *EZPassImportWorker) log() *slog.Logger {
 	if w.Logger == nil {
 		return slog.New(slog.DiscardHandler)
@@ -85,4 +114,20 @@ func (w *EZPassImportWorker) count(event, outcome string, n int) {
 	if w.Metrics != nil && n > 0 {
 		w.Metrics.Events.WithLabelValues(event, outcome).Add(float64(n))
 	}
+}
+
+// EZPassImportRecoverWorker runs app.RecoverImports.
+type EZPassImportRecoverWorker struct {
+	river.WorkerDefaults[EZPassImportRecoverArgs]
+	App    *app.App
+	Logger *slog.Logger
+}
+
+// Work ends the imports stranded by a dead process as failed.
+func (w *EZPassImportRecoverWorker) Work(ctx context.Context, _ *river.Job[EZPassImportRecoverArgs]) error {
+	ids, err := w.App.RecoverImports(ctx)
+	if len(ids) > 0 && w.Logger != nil {
+		w.Logger.Warn("ezpass imports interrupted by a dead process marked failed", "import_ids", ids)
+	}
+	return err
 }

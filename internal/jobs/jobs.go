@@ -105,6 +105,10 @@ func Periodic(s Schedule) []*river.PeriodicJob {
 	return append(periodic, faultyPeriodic()...)
 }
 
+// RescueStuckJobsAfter is how long a job may run before River takes it for
+// abandoned by a dead process (never before its worker's Timeout).
+const RescueStuckJobsAfter = 2 * time.Minute
+
 // NewClient builds the River client for a role: workers and queues only
 // when the role works jobs.
 func NewClient(d Deps, role Role) (*river.Client[pgx.Tx], error) {
@@ -112,6 +116,9 @@ func NewClient(d Deps, role Role) (*river.Client[pgx.Tx], error) {
 	cfg := &river.Config{
 		Logger:  d.Logger.With("component", "river"),
 		Workers: Workers(d),
+		// A job left running by a dead process is retried after this long,
+		// or after its worker's own Timeout when that is longer.
+		RescueStuckJobsAfter: RescueStuckJobsAfter,
 	}
 	if role.Works() {
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8}}

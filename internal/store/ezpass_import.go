@@ -160,7 +160,10 @@ func cleanFileName(s string) string {
 
 // CreateEZPassImport records an upload as a queued import and stores the
 // original bytes (streamed with COPY, never held whole in memory). A file
-// imported before (same SHA-256) is refused with a *DuplicateImportError.
+// imported before (same SHA-256) is refused with a *DuplicateImportError,
+// unless that import failed: a failed import never blocks the same file.
+// (Concurrent uploads of one file: the first holds it, the others are
+// refused as duplicates by the unique digest.)
 func CreateEZPassImport(ctx context.Context, tx pgx.Tx, in NewEZPassImport) (EZPassImport, error) {
 	account, err := CleanAccount(in.Account)
 	if err != nil {
@@ -172,8 +175,15 @@ func CreateEZPassImport(ctx context.Context, tx pgx.Tx, in NewEZPassImport) (EZP
 	if in.Size <= 0 {
 		return EZPassImport{}, apperror.New(apperror.Invalid, "The file is empty. Export the transaction report from the E-ZPass account and upload it.")
 	}
-	if existing, err := EZPassImportBySHA(ctx, tx, in.SHA256); err == nil {
+	if existing, err := EZPassImportBySHA(ctx, tx, in.SHA256); err == nil && existing.Status != ImportFailed {
 		return EZPassImport{}, &DuplicateImportError{Existing: existing}
+	} else if err == nil {
+		// A failed import gives the file up: its digest moves aside (kept
+		// with a "#failed-<id>" suffix) so that the new import holds it.
+		if _, err := tx.Exec(ctx, `UPDATE ezpass_imports SET sha256 = sha256 || '#failed-' || id::text
+			WHERE id = $1 AND status = 'failed' AND sha256 = lower($2)`, existing.ID, in.SHA256); err != nil {
+			return EZPassImport{}, err
+		}
 	} else if apperror.CodeOf(err) != apperror.NotFound {
 		return EZPassImport{}, err
 	}

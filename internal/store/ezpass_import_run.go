@@ -22,6 +22,10 @@ import (
 // progress updates of its counters.
 const DefaultProgressEvery = 5000
 
+// DefaultMaxRowErrors is how many unreadable rows stop an import: a file
+// with that many is not an E-ZPass export.
+const DefaultMaxRowErrors = 1000
+
 // ImportOptions tunes RunEZPassImport; the zero value uses the defaults.
 type ImportOptions struct {
 	// Exclusions are the exclusion rules; nil means ezpass.DefaultExclusions().
@@ -32,6 +36,9 @@ type ImportOptions struct {
 	TempDir string
 	// ProgressEvery is the number of rows between progress updates; 0 means DefaultProgressEvery.
 	ProgressEvery int
+	// MaxRowErrors stops an import at this many row errors (failed, nothing
+	// applied); 0 means DefaultMaxRowErrors.
+	MaxRowErrors int
 	// Finish runs in the final transaction once the import row holds its
 	// outcome (enqueue association there, so that it happens exactly when
 	// the rows become visible).
@@ -54,6 +61,9 @@ func RunEZPassImport(ctx context.Context, pool *pgxpool.Pool, importID int64, op
 	if opts.ProgressEvery <= 0 {
 		opts.ProgressEvery = DefaultProgressEvery
 	}
+	if opts.MaxRowErrors <= 0 {
+		opts.MaxRowErrors = DefaultMaxRowErrors
+	}
 	imp, err := EZPassImportByID(ctx, pool, importID)
 	if err != nil {
 		return imp, err
@@ -74,6 +84,17 @@ func RunEZPassImport(ctx context.Context, pool *pgxpool.Pool, importID int64, op
 		return imp, err
 	}
 	before := map[string]any{"status": imp.Status}
+	// 'running' is published outside the transaction (so that the page
+	// shows progress); a run that fails puts the import back to queued for
+	// its retry. A process that dies leaves it running with the account's
+	// lock released: FailStrandedEZPassImports ends it.
+	committed := false
+	defer func() {
+		if !committed {
+			_, _ = pool.Exec(context.WithoutCancel(ctx), `UPDATE ezpass_imports SET status = 'queued', message = ''
+				WHERE id = $1 AND status = 'running'`, importID)
+		}
+	}()
 	if _, err := pool.Exec(ctx, `UPDATE ezpass_imports SET status = 'running', started_at = clock_timestamp(), finished_at = NULL,
 		message = 'Reading the file…', format = '', rows_read = 0, inserted = 0, duplicates = 0, conflicts = 0, errors = 0,
 		tolls = 0, credits = 0, payments = 0, tag_fees = 0, excluded = 0 WHERE id = $1`, importID); err != nil {
@@ -103,6 +124,7 @@ func RunEZPassImport(ctx context.Context, pool *pgxpool.Pool, importID int64, op
 	if err := tx.Commit(ctx); err != nil {
 		return imp, err
 	}
+	committed = true
 	return final, nil
 }
 
@@ -151,7 +173,7 @@ func loadImport(ctx context.Context, pool *pgxpool.Pool, tx pgx.Tx, imp EZPassIm
 	if _, err := tx.Exec(ctx, stagingSQL); err != nil {
 		return res, err
 	}
-	src := &stagingSource{ctx: ctx, pool: pool, rd: rd, imp: imp, every: opts.ProgressEvery, format: res.format}
+	src := &stagingSource{ctx: ctx, pool: pool, rd: rd, imp: imp, every: opts.ProgressEvery, format: res.format, maxErrors: opts.MaxRowErrors}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ezpass_staging"}, stagingCols, src); err != nil {
 		return res, err
 	}
@@ -159,6 +181,13 @@ func loadImport(ctx context.Context, pool *pgxpool.Pool, tx pgx.Tx, imp EZPassIm
 	if src.fileErr != nil {
 		res.fileErr = src.fileErr.Error()
 		return res, nil
+	}
+	if src.errors >= src.maxErrors {
+		// Too many unreadable rows: keep them for diagnosis, apply nothing.
+		res.fileErr = fmt.Sprintf("The import stopped after %d rows that could not be read (at line %d): "+
+			"this file is probably not an E-ZPass export. Nothing was imported; see the row errors below, "+
+			"then export the transaction report from the E-ZPass account and upload it.", src.errors, src.lastLine)
+		return res, storeRowErrors(ctx, tx, imp.ID)
 	}
 	if _, err := pool.Exec(ctx, `UPDATE ezpass_imports SET rows_read = $2, errors = $3, format = $4,
 		message = 'Storing the transactions…' WHERE id = $1`, imp.ID, res.read, res.errors, res.format); err != nil {
@@ -191,13 +220,17 @@ func loadImport(ctx context.Context, pool *pgxpool.Pool, tx pgx.Tx, imp EZPassIm
 		return res, err
 	}
 	if res.errors > 0 {
-		if _, err := tx.Exec(ctx, `INSERT INTO ezpass_import_errors (import_id, line, column_name, value, message)
-			SELECT $1, line, coalesce(err_column, ''), coalesce(err_value, ''), err_message
-			FROM ezpass_staging WHERE err_message IS NOT NULL ORDER BY n`, imp.ID); err != nil {
-			return res, err
-		}
+		return res, storeRowErrors(ctx, tx, imp.ID)
 	}
 	return res, nil
+}
+
+// storeRowErrors copies the staged row errors to the import's errors.
+func storeRowErrors(ctx context.Context, tx pgx.Tx, importID int64) error {
+	_, err := tx.Exec(ctx, `INSERT INTO ezpass_import_errors (import_id, line, column_name, value, message)
+		SELECT $1, line, coalesce(err_column, ''), coalesce(err_value, ''), err_message
+		FROM ezpass_staging WHERE err_message IS NOT NULL ORDER BY n`, importID)
+	return err
 }
 
 // finishImport writes the outcome to the import row.
@@ -259,24 +292,33 @@ var stagingCols = []string{"n", "line", "dedupe_key", "lane_txn_id", "row_hash",
 //   - anything else (same key and data, stored or earlier in the file) is a
 //     duplicate and adds nothing.
 //
-// The stored rows are probed through their unique indexes (correlated
+// A key is looked up in every account: a Lane Txn ID (or fingerprint) of
+// the same agency already stored under another account label is the same
+// toll, so it is a duplicate (same data) or a conflict pointing to that
+// first row, and is never stored as a new postable toll. The own account's
+// row wins when both exist. (The row hash covers key and agency, so an
+// identical row is a duplicate whatever the account.)
+//
+// The stored rows are probed through their indexes (correlated
 // look-ups, immune to stale statistics of a table that just grew by a
 // million rows). The classification runs over narrow columns (so that the window's sort
 // and the materialised CTEs stay small); the wide rows are read from the
 // staging table only by the inserts. It returns, per kind, the good rows
 // read, inserted originals and conflicts.
-const applySQL = `
+var applySQL = `
 WITH w AS MATERIALIZED (
-	SELECT n, dedupe_key, row_hash, n = min(n) OVER (PARTITION BY dedupe_key) AS first_of_key,
+	SELECT n, dedupe_key, row_hash, agency, n = min(n) OVER (PARTITION BY dedupe_key) AS first_of_key,
 		row_number() OVER (PARTITION BY dedupe_key, row_hash ORDER BY n) AS rn
 	FROM ezpass_staging WHERE err_message IS NULL
 ),
 c AS MATERIALIZED (
 	SELECT w.n, w.dedupe_key, w.first_of_key,
 		(SELECT o.id FROM ezpass_transactions o
-			WHERE o.account = $1 AND o.dedupe_key = w.dedupe_key AND o.conflict_of IS NULL) AS orig_id,
+			WHERE o.dedupe_key = w.dedupe_key AND o.conflict_of IS NULL
+				AND (o.account = $1 OR ` + foldSQL("o.agency") + ` = ` + foldSQL("w.agency") + `)
+			ORDER BY o.account = $1 DESC, o.id LIMIT 1) AS orig_id,
 		EXISTS (SELECT 1 FROM ezpass_transactions x
-			WHERE x.account = $1 AND x.dedupe_key = w.dedupe_key AND x.row_hash = w.row_hash) AS seen
+			WHERE x.dedupe_key = w.dedupe_key AND x.row_hash = w.row_hash) AS seen
 	FROM w
 	WHERE w.rn = 1
 ),
@@ -312,6 +354,11 @@ SELECT kind, sum(valid)::int, sum(ins)::int, sum(conf)::int FROM (
 	UNION ALL SELECT kind, 0, 0, count(*) FROM conf GROUP BY kind
 ) t GROUP BY kind`
 
+// foldSQL folds a name column as foldName does (case and runs of spaces).
+func foldSQL(col string) string {
+	return `upper(regexp_replace(btrim(` + col + `), '\s+', ' ', 'g'))`
+}
+
 // stagingSource feeds the parser's rows to COPY and publishes progress.
 type stagingSource struct {
 	ctx    context.Context
@@ -320,6 +367,9 @@ type stagingSource struct {
 	imp    EZPassImport
 	every  int
 	format string
+
+	maxErrors int
+	lastLine  int
 
 	n       int64
 	read    int
@@ -332,7 +382,7 @@ type stagingSource struct {
 // Next reads the next row; a final parser error ends the copy normally and
 // is kept in fileErr, so that the transaction stays usable to record it.
 func (s *stagingSource) Next() bool {
-	if s.err != nil || s.fileErr != nil {
+	if s.err != nil || s.fileErr != nil || s.errors >= s.maxErrors {
 		return false
 	}
 	row, err := s.rd.Next()
@@ -344,6 +394,7 @@ func (s *stagingSource) Next() bool {
 	case errors.As(err, &rowErr):
 		s.errors++
 		s.vals = s.errorValues(row, rowErr)
+		s.lastLine = rowErr.Line
 	case err != nil:
 		s.fileErr = err
 		return false
@@ -449,4 +500,47 @@ func FailEZPassImport(ctx context.Context, pool *pgxpool.Pool, importID int64, m
 		return Audit(ctx, tx, actor, "ezpass.import", "ezpass_import", strconv.FormatInt(importID, 10),
 			map[string]any{"status": status}, map[string]any{"status": ImportFailed, "message": msg}, "the import job gave up")
 	})
+}
+
+// FailStrandedEZPassImports ends, as failed with msg, every import left
+// running by a process that died: an import is only ever 'running' while a
+// transaction holds its account's import lock, so a running import whose
+// account lock is free is stranded (a busy account is looked at again on
+// the next call). Each is audited; it returns the ids it failed.
+func FailStrandedEZPassImports(ctx context.Context, pool *pgxpool.Pool, msg string) ([]int64, error) {
+	rows, err := pool.Query(ctx, `SELECT id FROM ezpass_imports WHERE status = 'running' ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, err
+	}
+	var failed []int64
+	for _, id := range ids {
+		err := InTx(ctx, pool, func(tx pgx.Tx) error {
+			var actor, status, account string
+			err := tx.QueryRow(ctx, `SELECT created_by, status, account FROM ezpass_imports WHERE id = $1 FOR UPDATE`, id).
+				Scan(&actor, &status, &account)
+			if err != nil || status != ImportRunning {
+				return err
+			}
+			var free bool
+			if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended('ezpass.import:' || $1, 0))`, account).
+				Scan(&free); err != nil || !free {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE ezpass_imports SET status = 'failed', message = $2, finished_at = clock_timestamp()
+				WHERE id = $1`, id, msg); err != nil {
+				return err
+			}
+			failed = append(failed, id)
+			return Audit(ctx, tx, actor, "ezpass.import", "ezpass_import", strconv.FormatInt(id, 10),
+				map[string]any{"status": status}, map[string]any{"status": ImportFailed, "message": msg}, "the import was interrupted")
+		})
+		if err != nil {
+			return failed, err
+		}
+	}
+	return failed, nil
 }

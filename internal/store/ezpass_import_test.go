@@ -134,15 +134,16 @@ func TestEZPassImportDedupeOnReimportAndOverlap(t *testing.T) {
 	imp3 := runImport(t, db, "jan-lf.csv", "main", again)
 	checkCounts(t, imp3, store.ImportSucceeded, counts{read: 10, inserted: 0, duplicates: 10})
 
-	// Another account keeps its own transactions.
+	// The same tolls under another account label are the same tolls
+	// (issue 8: never stored, so never posted, twice): duplicates.
 	imp4 := runImport(t, db, "jan-other.csv", "fleet-2", append(again, '\n'))
-	checkCounts(t, imp4, store.ImportSucceeded, counts{read: 10, inserted: 10})
+	checkCounts(t, imp4, store.ImportSucceeded, counts{read: 10, inserted: 0, duplicates: 10})
 
 	if n := countRows(t, db, `account = 'main'`); n != 15 {
 		t.Errorf("main holds %d transactions; want 15", n)
 	}
-	if n := countRows(t, db, `status = 'imported' AND kind = 'toll' AND amount_cents > 0`); n != 25 {
-		t.Errorf("%d imported tolls; want 25", n)
+	if n := countRows(t, db, `status = 'imported' AND kind = 'toll' AND amount_cents > 0`); n != 15 {
+		t.Errorf("%d imported tolls; want 15", n)
 	}
 }
 
@@ -343,7 +344,21 @@ func TestEZPassImportSerialisedPerAccount(t *testing.T) {
 			results[i] = got
 		}()
 	}
-	time.Sleep(300 * time.Millisecond)
+	// Wait until both runs wait for the account's lock (no fixed sleep).
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var waiting int
+		if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d runs wait for the account's lock; want 2", waiting)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	for _, id := range []int64{imp1.ID, imp2.ID} {
 		got, _ := store.EZPassImportByID(ctx, db.Pool, id)
 		if got.Status != store.ImportQueued {
