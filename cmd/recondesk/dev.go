@@ -39,8 +39,13 @@ func cmdDev(ctx context.Context, cfg config.Config, log *slog.Logger, args []str
 		return err
 	}
 	ex := extras{}
+	onSent, stopIMAP, err := startInboxDev(&cfg, log, stdout)
+	if err != nil {
+		return err
+	}
+	defer stopIMAP()
 	if cfg.SMTPURL == "" {
-		sink, err := startSMTPSink(ctx, log, pool)
+		sink, err := startSMTPSink(ctx, log, pool, onSent)
 		if err != nil {
 			return err
 		}

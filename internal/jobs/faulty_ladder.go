@@ -377,7 +377,7 @@ func decideEmail(ctx context.Context, tx pgx.Tx, d FaultyLadderDeps, b store.Lad
 		return out, false, err
 	}
 	th, err := mail.ThreadHeaders(mail.ThreadParams{BatchID: b.ID, Seq: seq, Domain: d.domain(),
-		PartnerName: b.PartnerName, PartyID: b.PartyID, Period: b.Period.String(), Times: append(times, s.at)})
+		PartnerName: b.PartnerName, PartyID: b.PartyID, Period: b.Period.String(), Times: append(times, s.at), Tagged: true})
 	if err != nil {
 		return out, false, err
 	}
@@ -389,9 +389,14 @@ func decideEmail(ctx context.Context, tx pgx.Tx, d FaultyLadderDeps, b store.Lad
 	if loc == nil {
 		loc = time.UTC
 	}
+	// Inbox: the notes of rejected disputes go into the next email.
+	rejected, err := store.PendingRejectionNotes(ctx, tx, b.ID)
+	if err != nil {
+		return out, false, err
+	}
 	data := views.EmailData{
 		PartnerName: b.PartnerName, PartyID: b.PartyID, Period: b.Period.String(), Level: s.level,
-		Open: b.Facts.Open, Resolved: b.Facts.Resolved, Note: s.note,
+		Open: b.Facts.Open, Resolved: b.Facts.Resolved, Note: joinNotes(s.note, rejected),
 		Deadline: d.Policy.DayEnd(b.Period, d.Policy.Escalation.Last),
 	}
 	if s.level == faulty.LevelReEscalation {
@@ -424,6 +429,9 @@ func decideEmail(ctx context.Context, tx pgx.Tx, d FaultyLadderDeps, b store.Lad
 		return out, inserted, err
 	}
 	out.id = id
+	if _, err := store.TakeRejectionNotes(ctx, tx, b.ID, id); err != nil {
+		return out, false, err
+	}
 	if s.client != nil {
 		if _, err := s.client.InsertTx(ctx, tx, FaultySendArgs{EmailID: id}, nil); err != nil {
 			return out, false, fmt.Errorf("enqueue faulty.send: %w", err)
