@@ -12,8 +12,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"recondesk/internal/apperror"
+	"recondesk/internal/faulty"
 	"recondesk/internal/inbox"
 	"recondesk/internal/mail"
 	"recondesk/internal/store"
@@ -432,7 +434,7 @@ func (a *App) ReplyToPartner(ctx context.Context, actor Actor, batchID, text str
 			paras[i] = html.EscapeString(p)
 		}
 		body := "<!doctype html><html><body><p>" + strings.Join(paras, "<br>") + "</p></body></html>"
-		e := store.NewFaultyEmail{BatchID: b.ID, Seq: seq, StepKey: fmt.Sprintf("reply:%d", seq), Level: "reply",
+		e := store.NewFaultyEmail{BatchID: b.ID, Seq: seq, StepKey: fmt.Sprintf("reply:%d", seq), Level: string(faulty.LevelReply),
 			MessageID: th.MessageID, Subject: th.Subject, To: b.To, Cc: b.Cc, BodyText: text, BodyHTML: body,
 			MasterFileID: mfID, PlannedAt: now, CreatedBy: actor.String()}
 		var inserted bool
@@ -450,4 +452,21 @@ func (a *App) ReplyToPartner(ctx context.Context, actor Actor, batchID, text str
 			map[string]any{"email_id": id, "seq": seq, "message_id": th.MessageID, "to": b.To, "cc": b.Cc}, "")
 	})
 	return id, err
+}
+
+// RequestInboxPoll queues an inbox poll now (the "Check mail now" button);
+// the job is unique while one is waiting.
+func (a *App) RequestInboxPoll(ctx context.Context, actor Actor) error {
+	if a.Config.IMAPURL == "" {
+		return apperror.New(apperror.Rule, "No mailbox is configured: set IMAP_URL to read partner replies.")
+	}
+	return a.inTx(ctx, func(tx pgx.Tx) error {
+		opts := InboxPollArgs{}.InsertOpts()
+		opts.UniqueOpts = river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateScheduled, rivertype.JobStateRetryable}}
+		if _, err := a.insertTx(ctx, tx, InboxPollArgs{}, &opts); err != nil {
+			return err
+		}
+		return store.Audit(ctx, tx, actor.String(), "inbox.poll_requested", "inbox", "", nil, nil, "")
+	})
 }

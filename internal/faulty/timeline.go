@@ -36,6 +36,8 @@ const (
 	LevelFinalReminder Level = "final_reminder"
 	LevelReEscalation  Level = "re_escalation"
 	LevelClosing       Level = "closing"
+	// LevelReply is a message finance writes to the partner (not a ladder step).
+	LevelReply Level = "reply"
 )
 
 // Ladder lists the automatic escalation levels, lowest first.

@@ -569,3 +569,19 @@ func fillInboxFacts(ctx context.Context, db DBTX, batches []LadderBatch, ids []s
 	})
 	return err
 }
+
+// MarkFailingRecipients fills each partner's Failing addresses.
+func MarkFailingRecipients(ctx context.Context, db DBTX, ps []Partner) error {
+	fs, err := RecipientFailures(ctx, db, 0)
+	if err != nil {
+		return err
+	}
+	for _, f := range fs {
+		for i := range ps {
+			if ps[i].ID == f.PartnerID {
+				ps[i].Failing = append(ps[i].Failing, f.Address)
+			}
+		}
+	}
+	return nil
+}
