@@ -532,3 +532,66 @@ func TestAttachToBatchAndReplyToPartner(t *testing.T) {
 	}
 	_ = pgx.ErrNoRows
 }
+
+// TestInboxDecisionsHoldUnderConcurrency: 30 simultaneous accepts of one
+// dispute resolve it once; 30 simultaneous replies each get their own place
+// in the thread.
+func TestInboxDecisionsHoldUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	b := inboxSetup(t, inboxOpts{items: 2})
+	ctx := context.Background()
+	its := b.items(t, b.ids[0])
+	b.deliver(t, b.reply(t, devstack.ReplyReturnedFile, b.ids[0], devstack.ReplyOptions{Rows: []devstack.ReturnedRow{
+		{AuthRef: its[0].AuthRef, Response: "Disputed", Note: "x"}}}), inboxReplyAt)
+	a := b.app()
+	b.poll(t, a)
+	if _, err := jobs.NewClient(jobs.Deps{Pool: b.db.Pool, App: a, Logger: slog.New(slog.DiscardHandler)}, jobs.RoleWeb); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := store.ListDisputes(ctx, b.db.Pool, store.DisputeFilter{State: "open"})
+	if len(ds) != 1 {
+		t.Fatalf("disputes = %+v", ds)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	accepted, replies := 0, 0
+	for i := range 30 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			if err := a.AcceptDispute(ctx, app.User(1), ds[0].ID, "ok"); err == nil {
+				mu.Lock()
+				accepted++
+				mu.Unlock()
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			if _, err := a.ReplyToPartner(ctx, app.User(1), b.ids[0], fmt.Sprintf("reply %d", i)); err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			replies++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if accepted != 1 || replies != 30 {
+		t.Errorf("%d accepts and %d replies succeeded; want 1 and 30", accepted, replies)
+	}
+	es, _ := store.FaultyEmailsByBatch(ctx, b.db.Pool, b.ids[0])
+	for i, e := range es {
+		if e.Seq != i+1 {
+			t.Fatalf("thread seqs are not 1..%d: email %d has seq %d", len(es), i, e.Seq)
+		}
+	}
+	if len(es) != 31 {
+		t.Errorf("thread has %d emails, want the notification and 30 replies", len(es))
+	}
+	var resolved int
+	_ = b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM faulty_item_events WHERE item_id = $1 AND to_state = 'resolved'`, its[0].ID).Scan(&resolved)
+	if resolved != 1 {
+		t.Errorf("the disputed item was resolved %d times", resolved)
+	}
+}
