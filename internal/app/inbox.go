@@ -75,6 +75,11 @@ func (a *App) PollInbox(ctx context.Context, actor Actor) (PollResult, error) {
 	}
 	defer func() { _ = store.UnlockInbox(context.WithoutCancel(ctx), conn) }()
 	key := mb.Key()
+	// Messages commit asynchronously (see store.AsyncCommit); one durable
+	// commit before anything is moved out of the mailbox covers them all.
+	mb.BeforeMove = func(ctx context.Context, v, last uint32) error {
+		return a.inTx(ctx, func(tx pgx.Tx) error { return store.SaveInboxUID(ctx, tx, key, v, last) })
+	}
 	st, err := mb.Poll(ctx,
 		func(ctx context.Context, v uint32) (uint32, error) { return store.InboxLastUID(ctx, a.Pool, key, v) },
 		func(ctx context.Context, f inbox.Fetched) error { return a.storeInbound(ctx, key, f, actor, &res) })
@@ -149,6 +154,9 @@ func (a *App) storeInbound(ctx context.Context, mailbox string, f inbox.Fetched,
 		}
 	}
 	return a.inTx(ctx, func(tx pgx.Tx) error {
+		if err := store.AsyncCommit(ctx, tx); err != nil {
+			return err
+		}
 		id, inserted, err := store.InsertInbound(ctx, tx, n)
 		if err != nil {
 			return err

@@ -50,6 +50,11 @@ type inboxOpts struct {
 
 func inboxSetup(t *testing.T, o inboxOpts) *inboxBundle {
 	t.Helper()
+	return inboxSetupTB(t, o)
+}
+
+func inboxSetupTB(t testing.TB, o inboxOpts) *inboxBundle {
+	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
 	srv, err := devstack.StartIMAP(devstack.IMAPOptions{})
@@ -94,7 +99,7 @@ func (b *inboxBundle) app() *app.App {
 
 func (b *inboxBundle) setNow(t time.Time) { b.mu.Lock(); b.now = t; b.mu.Unlock() }
 
-func (b *inboxBundle) tick(t *testing.T, now time.Time) jobs.TickResult {
+func (b *inboxBundle) tick(t testing.TB, now time.Time) jobs.TickResult {
 	t.Helper()
 	res, err := jobs.RunFaultyTick(context.Background(), jobs.TickRun{Pool: b.db.Pool, Ladder: b.ladder, Now: now, Actor: "system:test"})
 	if err != nil {

@@ -43,6 +43,9 @@ type Mailbox struct {
 	TLSConfig *tls.Config
 	// MaxMessageBytes caps a message's size (default DefaultMaxMessageBytes).
 	MaxMessageBytes int64
+	// BeforeMove, when set, runs after every message was handled and before
+	// any is moved to MoveTo (the caller makes its records durable).
+	BeforeMove func(ctx context.Context, uidValidity, lastUID uint32) error
 }
 
 // ParseURL reads an IMAP_URL: imap[s]://user:pass@host[:port][/MAILBOX].
@@ -177,6 +180,11 @@ func (m Mailbox) Poll(ctx context.Context, state StateFunc, handle HandleFunc) (
 		}
 	}
 	if m.MoveTo != "" && len(moved) > 0 {
+		if m.BeforeMove != nil {
+			if err := m.BeforeMove(ctx, sel.UIDValidity, uint32(todo[len(todo)-1].UID)); err != nil {
+				return st, err
+			}
+		}
 		if _, err := c.Move(moved, m.MoveTo).Wait(); err != nil {
 			return st, fmt.Errorf("inbox: move to %q: %w", m.MoveTo, err)
 		}
