@@ -471,7 +471,7 @@ func (a *App) RequestInboxPoll(ctx context.Context, actor Actor) error {
 	return a.inTx(ctx, func(tx pgx.Tx) error {
 		opts := InboxPollArgs{}.InsertOpts()
 		opts.UniqueOpts = river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateScheduled, rivertype.JobStateRetryable}}
+			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled, rivertype.JobStateRetryable}}
 		if _, err := a.insertTx(ctx, tx, InboxPollArgs{}, &opts); err != nil {
 			return err
 		}
