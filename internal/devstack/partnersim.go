@@ -283,6 +283,9 @@ func (p *PartnerSim) OnSent(raw []byte) error {
 		return nil
 	}
 	reply, err := BuildReply(kinds[n-1], raw, ReplyOptions{})
+	if err != nil && kinds[n-1] == ReplyReturnedFile { // no master file attached yet
+		reply, err = BuildReply(ReplyHuman, raw, ReplyOptions{})
+	}
 	if err != nil {
 		return err
 	}
