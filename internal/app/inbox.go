@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html"
+	netmail "net/mail"
 	"strconv"
 	"strings"
 	"time"
@@ -222,9 +223,40 @@ func (a *App) matchInbound(ctx context.Context, m *inbox.Message) (batchID, how 
 		if err != nil || !ok {
 			return "", "", err
 		}
+		// A token is easy to type: it only files mail from the partner's own
+		// domains (a bounce comes from the partner's mail server).
+		addrs, err := store.BatchPartnerAddrs(ctx, a.Pool, batchID)
+		if err != nil {
+			return "", "", err
+		}
+		if !sameDomain(m.From, addrs) {
+			return "", "", nil
+		}
 		return batchID, "subject_token", nil
 	}
 	return "", "", nil
+}
+
+// sameDomain reports whether from's domain is the domain (or a subdomain of
+// it, e.g. the mail server's) of one of addrs.
+func sameDomain(from string, addrs []string) bool {
+	domain := func(s string) string {
+		if a, err := netmail.ParseAddress(s); err == nil {
+			s = a.Address
+		}
+		_, d, _ := strings.Cut(strings.ToLower(strings.TrimSpace(s)), "@")
+		return d
+	}
+	fd := domain(from)
+	if fd == "" {
+		return false
+	}
+	for _, a := range addrs {
+		if d := domain(a); d != "" && (fd == d || strings.HasSuffix(fd, "."+d)) {
+			return true
+		}
+	}
+	return false
 }
 
 // pauseUntil is the end of the ladder's pause after a human reply at t:

@@ -176,12 +176,15 @@ func TestPollInboxEveryReplyKind(t *testing.T) {
 	// References lost: the subject's batch token still finds the batch.
 	b.deliver(t, b.reply(t, devstack.ReplyHuman, b1, devstack.ReplyOptions{MessageID: "<token@p2.test>", NoThreadHeaders: true}), inboxReplyAt)
 	b.deliver(t, []byte("From: someone@else.test\r\nTo: finance@recondesk.test\r\nSubject: Invoice question\r\nMessage-ID: <stray@else.test>\r\n\r\nHello?\r\n"), inboxReplyAt)
+	// Someone outside the partner's domains types its token: not filed under its batch.
+	b.deliver(t, b.reply(t, devstack.ReplyReturnedFile, b1, devstack.ReplyOptions{MessageID: "<spoof@evil.test>", From: "x@evil.test",
+		NoThreadHeaders: true, Rows: []devstack.ReturnedRow{{AuthRef: own[3].AuthRef, Response: "Paid"}}}), inboxReplyAt)
 
 	res := b.poll(t, b.app())
-	if res.Seen != 6 || res.Stored != 6 || res.Matched != 5 || res.Unmatched != 1 {
-		t.Fatalf("poll = %+v; want 6 seen and stored, 5 matched, 1 unmatched", res)
+	if res.Seen != 7 || res.Stored != 7 || res.Matched != 5 || res.Unmatched != 2 {
+		t.Fatalf("poll = %+v; want 7 seen and stored, 5 matched, 2 unmatched", res)
 	}
-	want := map[string]int{"auto_reply": 1, "human": 4, "bounce": 1}
+	want := map[string]int{"auto_reply": 1, "human": 5, "bounce": 1}
 	for k, n := range want {
 		if res.Kinds[k] != n {
 			t.Errorf("kind %s: %d messages, want %d (%v)", k, res.Kinds[k], n, res.Kinds)
@@ -205,6 +208,7 @@ func TestPollInboxEveryReplyKind(t *testing.T) {
 	check("<bounce@mx.partner.test>", "bounce", b1, "references")
 	check("<token@p2.test>", "human", b1, "subject_token")
 	check("<stray@else.test>", "human", "", "")
+	check("<spoof@evil.test>", "human", "", "")
 	if auto.PausesUntil != nil {
 		t.Errorf("an auto-reply pauses the ladder until %v", auto.PausesUntil)
 	}

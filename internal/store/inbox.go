@@ -595,3 +595,11 @@ func MarkFailingRecipients(ctx context.Context, db DBTX, ps []Partner) error {
 	}
 	return nil
 }
+
+// BatchPartnerAddrs returns every address (to, cc, escalation) of a batch's partner.
+func BatchPartnerAddrs(ctx context.Context, db DBTX, batchID string) ([]string, error) {
+	var addrs []string
+	err := db.QueryRow(ctx, `SELECT p.to_addrs || p.cc_addrs || p.escalation_addrs FROM faulty_batches b
+		JOIN partners p ON p.id = b.partner_id WHERE b.id = $1::uuid`, batchID).Scan(&addrs)
+	return addrs, notFound(err, "The batch")
+}
