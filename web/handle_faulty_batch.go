@@ -72,7 +72,11 @@ func batchData(ctx context.Context, d Deps, r *http.Request, id string) (views.B
 	if data.Emails, err = store.FaultyEmailsByBatch(ctx, d.Pool, id); err != nil {
 		return data, err
 	}
-	data.MasterFiles, err = store.LadderMasterFiles(ctx, d.Pool, id)
+	if data.MasterFiles, err = store.LadderMasterFiles(ctx, d.Pool, id); err != nil {
+		return data, err
+	}
+	// Partner replies: the conversation, responses, disputes (handle_inbox.go).
+	data.Inbox, err = inboxBatchPanel(ctx, d, b, data.Emails, data.CanAct)
 	return data, err
 }
 

@@ -14,6 +14,9 @@ import (
 func handlePartners(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ps, err := store.ListPartners(r.Context(), d.Pool)
+		if err == nil {
+			err = store.MarkFailingRecipients(r.Context(), d.Pool, ps) // bounces (inbox)
+		}
 		if err != nil {
 			fail(d, w, r, err)
 			return

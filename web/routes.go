@@ -19,6 +19,7 @@ func navFor(role auth.Role, active string) []layout.NavItem {
 	items := []layout.NavItem{{Label: "Home", Href: "/"}}
 	items = append(items, faultyNav()...)
 	items = append(items, ezpassNav()...)
+	items = append(items, inboxNav()...)
 	if role.Allows(auth.Admin) {
 		items = append(items, layout.NavItem{Label: "Admin", Href: "/admin/users"})
 	}
@@ -85,6 +86,9 @@ func routes(d Deps) http.Handler {
 		// --- Faulty bookings pages ---
 		faultyLadderPageRoutes(r, d)
 		faultyPipelinePageRoutes(r, d)
+
+		// --- Partner replies (inbox): viewer reads, finance acts ---
+		inboxPageRoutes(r, d)
 
 		r.Route("/admin", func(r chi.Router) {
 			r.Use(requireRole(d, auth.Admin))

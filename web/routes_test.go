@@ -48,12 +48,14 @@ var matrix = []access{
 func allRoutes() []access {
 	all := append([]access{}, matrix...)
 	all = append(all, ezpassMatrix...)
+	all = append(all, inboxMatrix...)
 	return append(all, faultyMatrix...)
 }
 
 func concrete(path string) string {
 	path = strings.ReplaceAll(path, "{id}", "999999")
 	path = strings.ReplaceAll(path, "{n}", "0")
+	path = strings.ReplaceAll(path, "{att}", "999999")
 	return strings.ReplaceAll(path, "*", "css/app.css")
 }
 

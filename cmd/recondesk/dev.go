@@ -39,8 +39,13 @@ func cmdDev(ctx context.Context, cfg config.Config, log *slog.Logger, args []str
 		return err
 	}
 	ex := extras{}
+	inboxDemo, err := startInboxDev(&cfg, log, stdout)
+	if err != nil {
+		return err
+	}
+	defer inboxDemo.close()
 	if cfg.SMTPURL == "" {
-		sink, err := startSMTPSink(ctx, log, pool)
+		sink, err := startSMTPSink(ctx, log, pool, inboxDemo.onSent())
 		if err != nil {
 			return err
 		}
@@ -56,6 +61,9 @@ func cmdDev(ctx context.Context, cfg config.Config, log *slog.Logger, args []str
 	defer stopFaulty()
 	if err := seedDemo(ctx, seedEnv{cfg: cfg, log: log, pool: pool, stdout: stdout, mongoURI: cfg.MongoURI}); err != nil {
 		return fmt.Errorf("load demo data: %w", err)
+	}
+	if err := inboxDemo.seedReplies(ctx, cfg, pool); err != nil {
+		return fmt.Errorf("partner replies demo: %w", err)
 	}
 	ex.checks = dependencyChecks(cfg)
 	ex.tickOnStart = true

@@ -18,8 +18,9 @@ import (
 )
 
 // startSMTPSink starts the embedded SMTP server of `dev`; every message it
-// receives is stored for Admin → Mailbox.
-func startSMTPSink(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool) (*devstack.SMTPServer, error) {
+// receives is stored for Admin → Mailbox, then handed to onSent (the
+// partner simulator) when it is set.
+func startSMTPSink(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, onSent func([]byte) error) (*devstack.SMTPServer, error) {
 	srv, err := devstack.StartSMTP(devstack.SMTPOptions{
 		Domain:   "recondesk-dev-sink",
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -28,8 +29,15 @@ func startSMTPSink(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool) (*
 			if p, err := mail.Parse(m.Data); err == nil {
 				msg.MessageID, msg.Subject = p.MessageID, p.Subject
 			}
-			_, err := store.InsertMailboxMessage(context.WithoutCancel(ctx), pool, msg)
-			return err
+			if _, err := store.InsertMailboxMessage(context.WithoutCancel(ctx), pool, msg); err != nil {
+				return err
+			}
+			if onSent != nil {
+				if err := onSent(m.Data); err != nil {
+					log.Warn("partner simulator", "err", err)
+				}
+			}
+			return nil
 		},
 	})
 	if err != nil {

@@ -250,7 +250,7 @@ func (a *App) decideEmail(ctx context.Context, tx pgx.Tx, b store.LadderBatch, s
 		return out, false, err
 	}
 	th, err := mail.ThreadHeaders(mail.ThreadParams{BatchID: b.ID, Seq: seq, Domain: a.mailDomain(),
-		PartnerName: b.PartnerName, PartyID: b.PartyID, Period: b.Period.String(), Times: append(times, s.at)})
+		PartnerName: b.PartnerName, PartyID: b.PartyID, Period: b.Period.String(), Times: append(times, s.at), Tagged: true})
 	if err != nil {
 		return out, false, err
 	}
@@ -258,9 +258,14 @@ func (a *App) decideEmail(ctx context.Context, tx pgx.Tx, b store.LadderBatch, s
 	if err != nil {
 		return out, false, err
 	}
+	// The notes of disputes finance rejected go into the next email.
+	rejected, err := store.PendingRejectionNotes(ctx, tx, b.ID)
+	if err != nil {
+		return out, false, err
+	}
 	data := notify.EmailData{
 		PartnerName: b.PartnerName, PartyID: b.PartyID, Period: b.Period.String(), Level: s.level,
-		Open: b.Facts.Open, Resolved: b.Facts.Resolved, Note: s.note,
+		Open: b.Facts.Open, Resolved: b.Facts.Resolved, Note: joinNotes(s.note, rejected),
 		Deadline: policy.DayEnd(b.Period, policy.Escalation.Last),
 	}
 	for _, e := range b.Emails {
@@ -295,6 +300,9 @@ func (a *App) decideEmail(ctx context.Context, tx pgx.Tx, b store.LadderBatch, s
 		return out, inserted, err
 	}
 	out.ID = id
+	if _, err := store.TakeRejectionNotes(ctx, tx, b.ID, id); err != nil {
+		return out, false, err
+	}
 	if _, err := a.followUpTx(ctx, tx, FaultySendArgs{EmailID: id}, nil); err != nil {
 		return out, false, fmt.Errorf("enqueue faulty.send: %w", err)
 	}
@@ -469,4 +477,17 @@ func (a *App) RunBatchNow(ctx context.Context, actor Actor, batchID string) (Tic
 		return TickStep{}, apperror.New(apperror.Rule, "Nothing is due for this batch now: its ladder step was already sent or is not due yet (see the timeline).")
 	}
 	return res.Batches[0].Steps[0], nil
+}
+
+// joinNotes joins a step's note with the notes of rejected disputes.
+func joinNotes(note string, rejected []string) string {
+	if len(rejected) == 0 {
+		return note
+	}
+	var parts []string
+	if strings.TrimSpace(note) != "" {
+		parts = append(parts, note)
+	}
+	parts = append(parts, "Disputes we could not accept: "+strings.Join(rejected, "; "))
+	return strings.Join(parts, "\n\n")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/mail"
 	"slices"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +56,14 @@ type Config struct {
 
 	// PruneInterval is how often expired sessions and sign-in failures are deleted.
 	PruneInterval time.Duration
+
+	// IMAPURL is the finance mailbox partner replies arrive in
+	// (imap[s]://user:pass@host[:port]/MAILBOX); empty turns inbox.poll off.
+	IMAPURL string
+	// IMAPMoveTo names the folder processed mail is moved to; empty leaves it in place.
+	IMAPMoveTo string
+	// PartnerReplyGrace is how many business days a human partner reply pauses the ladder.
+	PartnerReplyGrace int
 }
 
 // Var documents one environment variable, for .env.example and the README.
@@ -86,6 +95,9 @@ var Vars = []Var{
 	{"DATA_DIR", ".data", "where `dev` keeps the embedded servers' data"},
 	{"DEMO_ADMIN_EMAIL", "admin@recondesk.local", "demo admin created by `dev`"},
 	{"DEMO_ADMIN_PASSWORD", "recondesk-demo", "demo admin password (dev only)"},
+	{"IMAP_URL", "", "finance mailbox for partner replies, imaps://user:pass@host/INBOX (secret); empty turns polling off, `dev` starts an in-process server"},
+	{"IMAP_MOVE_TO", "", "folder processed mail is moved to; empty never moves or deletes mail"},
+	{"PARTNER_REPLY_GRACE", "5", "business days a human partner reply pauses the escalation ladder"},
 	{"PRUNE_INTERVAL", "1h", "how often the maintenance.prune job deletes expired sessions and sign-in failures"},
 }
 
@@ -139,6 +151,9 @@ func Load(getenv func(string) string) (Config, error) {
 		DataDir:           get("DATA_DIR"),
 		DemoAdminEmail:    get("DEMO_ADMIN_EMAIL"),
 		DemoAdminPassword: get("DEMO_ADMIN_PASSWORD"),
+		IMAPURL:           get("IMAP_URL"),
+		IMAPMoveTo:        get("IMAP_MOVE_TO"),
+		PartnerReplyGrace: atoi("PARTNER_REPLY_GRACE", 1, 60),
 	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Addr
@@ -166,6 +181,11 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Sprintf("PRUNE_INTERVAL=%q must be a duration of at least 1s, like 1h", get("PRUNE_INTERVAL")))
 	} else {
 		c.PruneInterval = d
+	}
+	if c.IMAPURL != "" {
+		if u, err := url.Parse(c.IMAPURL); err != nil || (u.Scheme != "imap" && u.Scheme != "imaps") || u.Host == "" {
+			errs = append(errs, "IMAP_URL must look like imaps://user:pass@host/INBOX")
+		}
 	}
 	c.SecureCookies = strings.HasPrefix(c.BaseURL, "https://")
 	switch c.LogLevel {

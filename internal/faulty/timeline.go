@@ -17,6 +17,9 @@ const (
 	PhaseNotification Phase = "notification"
 	PhaseEscalation   Phase = "escalation"
 	PhaseMonitoring   Phase = "monitoring"
+	// PhasePartnerResponded marks a partner's reply on a batch's timeline; its
+	// Deadline is the end of the pause it gives the ladder.
+	PhasePartnerResponded Phase = "partner_responded"
 )
 
 // PeriodPhases are the phases that run once per period rather than per batch.
@@ -33,6 +36,8 @@ const (
 	LevelFinalReminder Level = "final_reminder"
 	LevelReEscalation  Level = "re_escalation"
 	LevelClosing       Level = "closing"
+	// LevelReply is a message finance writes to the partner (not a ladder step).
+	LevelReply Level = "reply"
 )
 
 // Ladder lists the automatic escalation levels, lowest first.
@@ -216,7 +221,19 @@ type BatchFacts struct {
 	Open, Resolved int
 	// LastResolved is when the most recent item resolved (zero when unknown).
 	LastResolved time.Time
+
+	// Partner replies (DESIGN §4.7).
+	// RespondedAt is when the partner last replied in person (zero when never).
+	RespondedAt time.Time
+	// PausedUntil holds the ladder back: no ladder email is due before it.
+	PausedUntil time.Time
+	// Disputed counts open items the partner disputes: they are out of the
+	// ladder, so a batch whose open items are all disputed gets no reminders.
+	Disputed int
 }
+
+// Paused reports whether a partner's reply holds the ladder at now.
+func (f BatchFacts) Paused(now time.Time) bool { return now.Before(f.PausedUntil) }
 
 // ReEscalations counts the re-escalation messages staff have sent.
 func (f BatchFacts) ReEscalations() int {
@@ -274,6 +291,8 @@ const (
 	StateLate     State = "late"
 	StateUpcoming State = "upcoming"
 	StateSkipped  State = "skipped"
+	// StatePaused is a ladder step held back by a partner's reply.
+	StatePaused State = "paused"
 )
 
 // StepView is one phase or email step as the batch page's timeline shows it.
@@ -385,8 +404,15 @@ func Timeline(p Policy, f BatchFacts, now time.Time) []StepView {
 			v.State = StateSkipped
 		} else {
 			v.State = stepState(v.Start, v.Deadline, time.Time{}, v.Blocked, now)
+			if f.Paused(now) && v.State != StateUpcoming {
+				v.State = StatePaused
+			}
 		}
 		views = append(views, v)
+	}
+	if !f.RespondedAt.IsZero() {
+		views = append(views, StepView{Phase: PhasePartnerResponded, Start: f.RespondedAt, Done: f.RespondedAt,
+			Deadline: f.PausedUntil, State: StateDone})
 	}
 	for _, e := range f.Emails {
 		if e.Level == LevelReEscalation {
@@ -455,7 +481,7 @@ func Due(p Policy, f BatchFacts, now time.Time) []Step {
 		return nil
 	}
 	tracked, ok := f.completed(PhaseTracking)
-	if !ok {
+	if !ok || f.Paused(now) || f.Open <= f.Disputed {
 		return nil
 	}
 	highest := f.highestLadder().rank()

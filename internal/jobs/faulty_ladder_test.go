@@ -329,7 +329,7 @@ func TestFaultyThreadHeadersChain(t *testing.T) {
 		parsed = append(parsed, p)
 	}
 	slices.SortFunc(parsed, func(a, b *mail.Parsed) int { return strings.Compare(a.MessageID, b.MessageID) })
-	subject := "[Faulty bookings] Partner 1 (DE*T1) 2026-01"
+	subject := "[Faulty bookings] Partner 1 (DE*T1) 2026-01 [RD-2026-01-DE*T1]"
 	var refs []string
 	var prevIndex []byte
 	for i, p := range parsed {

@@ -89,6 +89,7 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &PruneWorker{Pool: d.Pool})
 	addEZPassWorkers(w, d)
 	addFaultyWorkers(w, d)
+	addInboxWorkers(w, d)
 	return w
 }
 
@@ -122,7 +123,7 @@ func NewClient(d Deps, role Role) (*river.Client[pgx.Tx], error) {
 	}
 	if role.Works() {
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8}}
-		cfg.PeriodicJobs = Periodic(d.Schedule)
+		cfg.PeriodicJobs = append(Periodic(d.Schedule), inboxPeriodic(d)...)
 	}
 	client, err := river.NewClient(riverpgxv5.New(d.Pool), cfg)
 	if err != nil {

@@ -171,6 +171,9 @@ type ThreadParams struct {
 	Domain string
 	// PartnerName, PartyID and Period (YYYY-MM) make up the subject.
 	PartnerName, PartyID, Period string
+	// Tagged ends the subject with the batch token (BatchToken), which inbound
+	// mail is matched by when its references are lost.
+	Tagged bool
 	// Times holds the stored time of messages 1..Seq (len(Times) == Seq); the first is the
 	// Thread-Index topic time, the others its replies.
 	Times []time.Time
@@ -211,6 +214,10 @@ func ThreadHeaders(p ThreadParams) (Thread, error) {
 		Subject:     Subject(p.PartnerName, p.PartyID, p.Period, p.Seq > 1),
 		ThreadTopic: Subject(p.PartnerName, p.PartyID, p.Period, false),
 		ThreadIndex: ThreadIndex(p.Times[0], guid, p.Times[1:]),
+	}
+	if p.Tagged {
+		th.Subject = TaggedSubject(p.PartnerName, p.PartyID, p.Period, p.Seq > 1)
+		th.ThreadTopic = TaggedSubject(p.PartnerName, p.PartyID, p.Period, false)
 	}
 	if len(prev) > 0 {
 		th.InReplyTo = prev[len(prev)-1]

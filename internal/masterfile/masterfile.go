@@ -26,7 +26,17 @@ const (
 var BookingsHeader = []string{
 	"Sr No", "Authorization Reference", "CDR ID", "OCPI Session ID", "Station", "City", "Connector",
 	"Start", "End", "Energy kWh", "Fault reasons", "Status", "First notified", "Last reminded", "Resolved at",
+	ColPartnerResponse, ColPartnerNote,
 }
+
+// The columns a partner fills in and returns (DESIGN §4.7).
+const (
+	ColPartnerResponse = "Partner response"
+	ColPartnerNote     = "Partner note"
+)
+
+// PartnerResponses are the choices of the "Partner response" drop-down.
+var PartnerResponses = []string{"Paid", "Credited", "Disputed", "Will pay by date", "Other"}
 
 // TrackingHeader is the header row of the Tracking sheet.
 var TrackingHeader = []string{"Seq", "Level", "Message-ID", "State", "Sent at", "To", "Cc"}
@@ -250,7 +260,27 @@ func writeBookings(f *excelize.File, b Batch, loc *time.Location, bold int) erro
 			return fmt.Errorf("masterfile: bookings row %d: %w", i+1, err)
 		}
 	}
+	// The stream writer writes the sheet's data validations when it flushes.
+	if err := addResponseDropDown(f, len(b.Items)); err != nil {
+		return err
+	}
 	if err := sw.Flush(); err != nil {
+		return fmt.Errorf("masterfile: %w", err)
+	}
+	return nil
+}
+
+// addResponseDropDown puts the PartnerResponses drop-down on the "Partner
+// response" cell of every booking row.
+func addResponseDropDown(f *excelize.File, items int) error {
+	col, _ := excelize.ColumnNumberToName(len(BookingsHeader) - 1)
+	dv := excelize.NewDataValidation(true)
+	dv.Sqref = fmt.Sprintf("%s2:%s%d", col, col, max(items, 1)+1)
+	if err := dv.SetDropList(PartnerResponses); err != nil {
+		return fmt.Errorf("masterfile: %w", err)
+	}
+	dv.SetError(excelize.DataValidationErrorStyleStop, ColPartnerResponse, "Choose one of: "+strings.Join(PartnerResponses, ", "))
+	if err := f.AddDataValidation(SheetBookings, dv); err != nil {
 		return fmt.Errorf("masterfile: %w", err)
 	}
 	return nil

@@ -115,3 +115,28 @@ func ExampleBuild() {
 	fmt.Println(f.GetSheetList(), len(masterfile.SHA256(data)))
 	// Output: [Bookings Tracking Summary] 64
 }
+
+func TestBookingsResponseDropDown(t *testing.T) {
+	t.Parallel()
+	data, err := masterfile.Build(masterfile.Batch{ID: "b", PartyID: "DE*X", PartnerName: "X", Period: "2026-10", Version: 1,
+		Items: []masterfile.Item{{AuthRef: "a1"}, {AuthRef: "a2"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dvs, err := f.GetDataValidations(masterfile.SheetBookings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dvs) != 1 || dvs[0].Sqref != "P2:P3" || dvs[0].Type != "list" || dvs[0].Formula1 != `"Paid,Credited,Disputed,Will pay by date,Other"` {
+		t.Fatalf("data validations = %+v", dvs)
+	}
+	rows, _ := f.GetRows(masterfile.SheetBookings)
+	if got := rows[0][15:]; len(got) != 2 || got[0] != "Partner response" || got[1] != "Partner note" {
+		t.Errorf("last header cells = %q", got)
+	}
+}

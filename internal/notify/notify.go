@@ -115,6 +115,8 @@ func LevelLabel(l faulty.Level, n int) string {
 		return "Re-escalation"
 	case faulty.LevelClosing:
 		return "Resolved"
+	case faulty.LevelReply:
+		return "Reply"
 	}
 	return string(l)
 }

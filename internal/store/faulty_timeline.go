@@ -172,7 +172,10 @@ func LoadLadderBatches(ctx context.Context, db DBTX, f LadderFilter) ([]LadderBa
 		b.Facts.Emails = append(b.Facts.Emails, e.fact())
 		return nil
 	})
-	return batches, err
+	if err != nil {
+		return nil, err
+	}
+	return batches, fillInboxFacts(ctx, db, batches, ids, index)
 }
 
 // fact is the email as the pure timeline sees it: decided emails count, at

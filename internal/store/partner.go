@@ -26,6 +26,8 @@ type Partner struct {
 	Active        bool      `json:"active"`
 	CreatedAt     time.Time `json:"-"`
 	UpdatedAt     time.Time `json:"-"`
+	// Failing are addresses a bounce reported as failing (filled by MarkFailingRecipients).
+	Failing []string `json:"failing,omitempty"`
 }
 
 // PartnerInput is what an admin sets on a partner.

@@ -2,6 +2,7 @@ package faulty
 
 import (
 	"fmt"
+	"github.com/a-h/templ"
 	"net/url"
 	"time"
 
@@ -59,6 +60,8 @@ type BatchData struct {
 	Loc    *time.Location
 	// Next is the next step of the ladder, for "Run now" ("" when none).
 	Next string
+	// Inbox is the partner-replies part of the page (views/inbox), nil for none.
+	Inbox templ.Component
 }
 
 // PanelData is the faulty-bookings summary on Home.
@@ -98,6 +101,8 @@ func StepLabel(v faulty.StepView) string {
 		return "Master file"
 	case faulty.PhaseMonitoring:
 		return "Monitoring"
+	case faulty.PhasePartnerResponded:
+		return "Partner responded"
 	}
 	return string(v.Phase)
 }
@@ -159,6 +164,8 @@ func stepColor(s faulty.State) string {
 		return "#b91c1c"
 	case faulty.StateSkipped:
 		return "#cbd5e1"
+	case faulty.StatePaused:
+		return "#b45309"
 	}
 	return "#94a3b8"
 }

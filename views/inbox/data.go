@@ -1,0 +1,135 @@
+// Package inbox holds the pages of partner replies: the conversation, disputes
+// and partner responses on the batch page, the Unmatched mail queue and the
+// Disputes page.
+package inbox
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"recondesk/internal/store"
+)
+
+// Entry is one message of a batch's conversation: ours (Email) or theirs (Inbound).
+type Entry struct {
+	At      time.Time
+	Email   *store.FaultyEmail
+	Inbound *store.Inbound
+}
+
+// BatchData is the inbox part of the batch page.
+type BatchData struct {
+	BatchID      string
+	Conversation []Entry
+	Responses    []store.LatestResponse
+	Disputes     []store.Dispute
+	Failures     []store.RecipientFailure
+	// PausedUntil is when the ladder's pause after a partner's reply ends (zero when none).
+	PausedUntil time.Time
+	// PendingNotes are rejected disputes' notes the next email carries.
+	PendingNotes []string
+	CanAct       bool
+	Loc          *time.Location
+}
+
+// Conversation merges our emails and the partner's messages in time order.
+func Conversation(emails []store.FaultyEmail, inbound []store.Inbound) []Entry {
+	out := make([]Entry, 0, len(emails)+len(inbound))
+	for i := range emails {
+		e := &emails[i]
+		at := e.PlannedAt
+		if e.SentAt != nil {
+			at = *e.SentAt
+		}
+		out = append(out, Entry{At: at, Email: e})
+	}
+	for i := range inbound {
+		out = append(out, Entry{At: inbound[i].ReceivedAt, Inbound: &inbound[i]})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	return out
+}
+
+// UnmatchedData is the Unmatched mail queue.
+type UnmatchedData struct {
+	Messages []store.Inbound
+	// Batches are the choices of the attach form (latest periods first).
+	Batches []BatchChoice
+	CanAct  bool
+	Loc     *time.Location
+}
+
+// BatchChoice is one batch a message can be attached to.
+type BatchChoice struct {
+	ID, Label string
+}
+
+// DisputesData is the Disputes page.
+type DisputesData struct {
+	Disputes []store.Dispute
+	// State filters the list: open (default), accepted, rejected or all.
+	State  string
+	CanAct bool
+	Loc    *time.Location
+}
+
+func ts(loc *time.Location, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format("2006-01-02 15:04")
+}
+
+// KindLabel names a message kind.
+func KindLabel(kind string) string {
+	switch kind {
+	case "auto_reply":
+		return "auto-reply"
+	case "bounce":
+		return "bounce"
+	}
+	return "reply"
+}
+
+func kindColor(kind string) string {
+	switch kind {
+	case "bounce":
+		return "red"
+	case "auto_reply":
+		return ""
+	}
+	return "blue"
+}
+
+// ResponseLabel is a stored response as the drop-down shows it.
+func ResponseLabel(r string) string {
+	switch r {
+	case "paid":
+		return "Paid"
+	case "credited":
+		return "Credited"
+	case "disputed":
+		return "Disputed"
+	case "will_pay":
+		return "Will pay by date"
+	}
+	return "Other"
+}
+
+func attachmentURL(m *store.Inbound, a store.InboundAttachment) string {
+	return fmt.Sprintf("/inbox/messages/%d/attachments/%d", m.ID, a.ID)
+}
+
+func sizeText(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d B", n)
+}

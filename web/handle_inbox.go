@@ -1,0 +1,244 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/go-chi/chi/v5"
+
+	"recondesk/internal/app"
+	"recondesk/internal/auth"
+	"recondesk/internal/store"
+	views "recondesk/views/inbox"
+	"recondesk/views/layout"
+)
+
+// inboxNav is the navigation of partner replies (finance's queues).
+func inboxNav() []layout.NavItem {
+	return []layout.NavItem{{Label: "Partner mail", Href: "/inbox/unmatched"}}
+}
+
+// inboxPageRoutes declares the partner-reply pages: viewers read the queues,
+// finance attaches mail, decides disputes, replies and downloads attachments.
+func inboxPageRoutes(r chi.Router, d Deps) {
+	r.Group(func(r chi.Router) {
+		r.Use(requireRole(d, auth.Viewer))
+		r.Method(http.MethodGet, "/inbox/unmatched", handleInboxUnmatched(d))
+		r.Method(http.MethodGet, "/disputes", handleDisputes(d))
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(requireRole(d, auth.Finance))
+		r.Method(http.MethodGet, "/inbox/messages/{id}/attachments/{att}", handleInboxAttachment(d))
+		r.Method(http.MethodPost, "/inbox/messages/{id}/attach", handleInboxAttach(d))
+		r.Method(http.MethodPost, "/inbox/poll", handleInboxPoll(d))
+		r.Method(http.MethodPost, "/disputes/{id}/accept", handleDisputeDecision(d, true))
+		r.Method(http.MethodPost, "/disputes/{id}/reject", handleDisputeDecision(d, false))
+		r.Method(http.MethodPost, "/faulty/batches/{id}/reply", handleBatchReply(d))
+	})
+}
+
+func actorOf(r *http.Request) app.Actor {
+	u, _ := userFrom(r.Context())
+	return app.User(u.ID)
+}
+
+func canAct(r *http.Request) bool {
+	u, _ := userFrom(r.Context())
+	return u.Role.Allows(auth.Finance)
+}
+
+// inboxBatchPanel is the inbox part of a batch page: conversation, partner
+// responses, disputes, failing recipients, the reply form.
+func inboxBatchPanel(ctx context.Context, d Deps, b store.LadderBatch, emails []store.FaultyEmail, act bool) (templ.Component, error) {
+	in, err := store.ListInbound(ctx, d.Pool, store.InboundFilter{BatchID: b.ID})
+	if err != nil {
+		return nil, err
+	}
+	data := views.BatchData{BatchID: b.ID, Conversation: views.Conversation(emails, in), CanAct: act, Loc: ladder(d).Policy.Location}
+	if b.Facts.Paused(d.Now()) {
+		data.PausedUntil = b.Facts.PausedUntil
+	}
+	if data.Responses, err = store.LatestResponses(ctx, d.Pool, b.ID); err != nil {
+		return nil, err
+	}
+	if data.Disputes, err = store.ListDisputes(ctx, d.Pool, store.DisputeFilter{BatchID: b.ID}); err != nil {
+		return nil, err
+	}
+	if data.PendingNotes, err = store.PendingRejectionNotes(ctx, d.Pool, b.ID); err != nil {
+		return nil, err
+	}
+	data.Failures, err = store.RecipientFailures(ctx, d.Pool, b.PartnerID)
+	return views.BatchPanel(data), err
+}
+
+// handleInboxUnmatched is the Unmatched mail queue.
+func handleInboxUnmatched(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ms, err := store.ListInbound(r.Context(), d.Pool, store.InboundFilter{Unmatched: true, Limit: 200})
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		data := views.UnmatchedData{Messages: ms, CanAct: canAct(r), Loc: ladder(d).Policy.Location}
+		if data.CanAct && len(ms) > 0 {
+			bs, err := store.ListBatches(r.Context(), d.Pool, store.BatchFilter{})
+			if err != nil {
+				fail(d, w, r, err)
+				return
+			}
+			for _, b := range bs {
+				data.Batches = append(data.Batches, views.BatchChoice{ID: b.ID, Label: b.Period + " " + b.PartnerName + " (" + b.PartyID + ")"})
+			}
+		}
+		render(w, r, http.StatusOK, views.UnmatchedPage(shellFor(d, r, "Unmatched mail", "Partner mail"), data), views.Unmatched(data))
+	})
+}
+
+// handleDisputes is the Disputes page.
+func handleDisputes(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		state := r.URL.Query().Get("state")
+		switch state {
+		case "open", "accepted", "rejected", "all":
+		default:
+			state = "open"
+		}
+		f := store.DisputeFilter{State: state}
+		if state == "all" {
+			f.State = ""
+		}
+		ds, err := store.ListDisputes(r.Context(), d.Pool, f)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		data := views.DisputesData{Disputes: ds, State: state, CanAct: canAct(r), Loc: ladder(d).Policy.Location}
+		render(w, r, http.StatusOK, views.DisputesPage(shellFor(d, r, "Disputes", "Partner mail"), data), views.Disputes(data))
+	})
+}
+
+// safeInline are the attachment types served with their own type; anything
+// else is served as bytes. Every attachment is a download, never rendered.
+var safeTypes = map[string]bool{
+	"application/pdf": true, "text/plain": true, "text/csv": true, "image/png": true, "image/jpeg": true,
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": true,
+}
+
+// handleInboxAttachment downloads one attachment of a partner's message.
+func handleInboxAttachment(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		att, err := pathID(r, "att")
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		a, data, err := store.InboundAttachmentData(r.Context(), d.Pool, id, att)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		ct := "application/octet-stream"
+		if safeTypes[a.ContentType] {
+			ct = a.ContentType
+		}
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Name}))
+		w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		_, _ = w.Write(data)
+	})
+}
+
+// backTo is a local path from the form to return to, else def.
+func backTo(r *http.Request, def string) string {
+	b := r.PostFormValue("back")
+	if strings.HasPrefix(b, "/") && !strings.HasPrefix(b, "//") && !strings.ContainsAny(b, "\\\r\n") {
+		return b
+	}
+	return def
+}
+
+// handleInboxAttach files an unmatched message under a batch.
+func handleInboxAttach(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		batch := strings.ToLower(strings.TrimSpace(r.PostFormValue("batch_id")))
+		if err := d.App.AttachToBatch(r.Context(), actorOf(r), id, batch); err != nil {
+			ladderFail(d, w, r, "/inbox/unmatched", err)
+			return
+		}
+		flash(d, r, "success", "The message is filed under the batch.")
+		redirect(w, r, batchURL(batch))
+	})
+}
+
+// handleInboxPoll queues a mailbox check now.
+func handleInboxPoll(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := d.App.RequestInboxPoll(r.Context(), actorOf(r)); err != nil {
+			ladderFail(d, w, r, "/inbox/unmatched", err)
+			return
+		}
+		flash(d, r, "success", "The mailbox will be checked in a moment.")
+		redirect(w, r, "/inbox/unmatched")
+	})
+}
+
+// handleDisputeDecision accepts (resolves the item) or rejects a dispute.
+func handleDisputeDecision(d Deps, accept bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		back := backTo(r, "/disputes")
+		note := r.PostFormValue("note")
+		msg := "Dispute accepted: the booking is resolved."
+		if accept {
+			err = d.App.AcceptDispute(r.Context(), actorOf(r), id, note)
+		} else {
+			err = d.App.RejectDispute(r.Context(), actorOf(r), id, note)
+			msg = "Dispute rejected: the booking is back on the ladder and the note goes into the next email."
+		}
+		if err != nil {
+			ladderFail(d, w, r, back, err)
+			return
+		}
+		flash(d, r, "success", msg)
+		redirect(w, r, back)
+	})
+}
+
+// handleBatchReply queues finance's reply in the batch's thread.
+func handleBatchReply(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := batchID(r)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		emailID, err := d.App.ReplyToPartner(r.Context(), actorOf(r), id, r.PostFormValue("text"))
+		if err != nil {
+			ladderFail(d, w, r, batchURL(id), err)
+			return
+		}
+		flash(d, r, "success", fmt.Sprintf("Reply queued for sending (email %d).", emailID))
+		redirect(w, r, batchURL(id))
+	})
+}
