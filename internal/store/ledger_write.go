@@ -51,7 +51,9 @@ func WriteJournals(ctx context.Context, tx pgx.Tx, js []ledger.Journal) ([]Writt
 		return nil, err
 	}
 	index := make(map[string]int, n)
-	key := func(t, id, kind string, gen int) string { return t + "\x00" + id + "\x00" + kind + "\x00" + strconv.Itoa(gen) }
+	key := func(t, id, kind string, gen int) string {
+		return t + "\x00" + id + "\x00" + kind + "\x00" + strconv.Itoa(gen)
+	}
 	for i, j := range js {
 		index[key(j.SourceType, j.SourceID, j.Kind, j.Generation)] = i
 	}
