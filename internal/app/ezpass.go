@@ -1,4 +1,7 @@
 package app
 
 // EZPassDeps are the E-ZPass use cases' own dependencies.
-type EZPassDeps struct{}
+type EZPassDeps struct {
+	// Match is what association, posting and manual work need (ezpass_match.go).
+	Match EZPassMatchDeps
+}

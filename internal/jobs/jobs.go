@@ -77,7 +77,8 @@ func (s Schedule) withDefaults() Schedule {
 // own fields when the caller gave none.
 func (d Deps) withApp() Deps {
 	if d.App == nil {
-		d.App = app.New(app.Deps{Pool: d.Pool, Logger: d.Logger, Metrics: d.Metrics})
+		d.App = app.New(app.Deps{Pool: d.Pool, Logger: d.Logger, Metrics: d.Metrics,
+			EZPass: app.EZPassDeps{Match: ezpassMatchAppDeps(d)}})
 	}
 	return d
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -233,4 +234,17 @@ func AnalyzeTolls(ctx context.Context, db DBTX) (time.Duration, error) {
 	began := time.Now()
 	_, err := db.Exec(ctx, `ANALYZE ezpass_transactions`)
 	return time.Since(began), err
+}
+
+// PostingProgress returns the counts so far of the posting run that began
+// at since: the run total of the latest chunk audited since then.
+func PostingProgress(ctx context.Context, db DBTX, since time.Time) (PostingCounts, bool, error) {
+	var c PostingCounts
+	err := db.QueryRow(ctx, `SELECT after->'run' FROM audit_events
+		WHERE subject_type = 'ezpass' AND subject_id = 'posting' AND at >= $1 AND after ? 'run'
+		ORDER BY at DESC, id DESC LIMIT 1`, since).Scan(&c)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, false, nil
+	}
+	return c, err == nil, err
 }
