@@ -212,3 +212,31 @@ func TestRequestAssociateQueuesOneJobUnderConcurrency(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestAssociateRefreshesStatisticsAfterBulkChanges: with autovacuum off,
+// posting right after association would plan on statistics that say every
+// toll is imported; association analyzes the tolls when many rows changed.
+func TestAssociateRefreshesStatisticsAfterBulkChanges(t *testing.T) {
+	t.Parallel()
+	b := setupMatch(t, false)
+	ctx := context.Background()
+	if _, err := b.db.Pool.Exec(ctx, `ANALYZE ezpass_transactions`); err != nil {
+		t.Fatal(err)
+	}
+	statuses := func() string {
+		var s string
+		b.db.Pool.QueryRow(ctx, `SELECT coalesce(most_common_vals::text, '') FROM pg_stats
+			WHERE tablename = 'ezpass_transactions' AND attname = 'status'`).Scan(&s)
+		return s
+	}
+	if s := statuses(); strings.Contains(s, "associated") {
+		t.Fatalf("statistics before association: %s", s)
+	}
+	b.app.EZPass.Match.AnalyzeAfter = 3
+	if _, err := b.app.Associate(ctx, app.System("test"), "test"); err != nil {
+		t.Fatal(err)
+	}
+	if s := statuses(); !strings.Contains(s, "associated") {
+		t.Fatalf("statistics after associating 5 tolls (threshold 3): %q; want the new statuses", s)
+	}
+}
