@@ -92,6 +92,12 @@ func (w *EZPassAssociateWorker) Work(ctx context.Context, job *river.Job[EZPassA
 	return river.RecordOutput(ctx, c)
 }
 
+// Timeout lets association run past River's default minute: it grows with
+// the tolls (about 90 s at a million).
+func (w *EZPassAssociateWorker) Timeout(*river.Job[EZPassAssociateArgs]) time.Duration {
+	return 30 * time.Minute
+}
+
 // EZPassPostWorker runs posting (app.App.Post).
 type EZPassPostWorker struct {
 	river.WorkerDefaults[EZPassPostArgs]
@@ -109,6 +115,10 @@ func (w *EZPassPostWorker) app() *app.App {
 	}
 	return w.App
 }
+
+// Timeout lets posting run past River's default minute; chunks commit one
+// by one, so a retry after a timeout continues where the run stopped.
+func (w *EZPassPostWorker) Timeout(*river.Job[EZPassPostArgs]) time.Duration { return time.Hour }
 
 // Work posts every associated toll chunk by chunk (each chunk's audit
 // event is the run's progress) and records the counts as the job's output.
