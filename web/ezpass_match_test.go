@@ -24,6 +24,7 @@ import (
 var ezpassMatchMatrix = func() []access {
 	m := []access{
 		{"GET", "/ezpass/failures", auth.Viewer, false},
+		{"GET", "/ezpass/runs", auth.Viewer, false},
 		{"GET", "/ezpass/assign", auth.Finance, false},
 		{"POST", "/ezpass/assign", auth.Finance, false},
 		{"POST", "/ezpass/associate", auth.Finance, false},
@@ -201,10 +202,15 @@ func TestAssignViaFormPostsAndAudits(t *testing.T) {
 		t.Fatalf("htmx assign: %d %q", hx.StatusCode, hx.Header.Get("HX-Redirect"))
 	}
 	// Post, then re-associate the posted toll to Ann on LA: refused, LA ended before.
+	// The button queues posting and goes back at once; the job posts.
 	resp = b.post(t, finance, "/ezpass/post", url.Values{})
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("post: %d", resp.StatusCode)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/ezpass/failures" {
+		t.Fatalf("post: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
+	if s, _, _ := txnStatus(t, b, first); s != "associated" {
+		t.Fatalf("posted during the request: %s", s)
+	}
+	workMatchJobs(t, b)
 	if s, _, _ := txnStatus(t, b, first); s != "posted" {
 		t.Fatalf("not posted: %s", s)
 	}
@@ -265,8 +271,11 @@ func TestAPIAssignAssociateAndPost(t *testing.T) {
 		return resp.StatusCode, out
 	}
 	st, out := call(auth.Finance, "POST", "/api/ezpass/associate", nil)
-	if st != 200 || out["failed"].(map[string]any)["NO_VEHICLE"] != float64(1) {
+	if st != http.StatusAccepted || out["job_id"] == nil {
 		t.Fatalf("associate: %d %v", st, out)
+	}
+	if outs := workMatchJobs(t, b); len(outs) != 1 || outs[0]["failed"].(map[string]any)["NO_VEHICLE"] != float64(1) {
+		t.Fatalf("association job output: %v", outs)
 	}
 	path := fmt.Sprintf("/api/ezpass/transactions/%d", toll)
 	if st, _ := call(auth.Viewer, "PUT", path, map[string]any{"lease_id": 1, "reason": "x"}); st != http.StatusForbidden {
@@ -286,8 +295,14 @@ func TestAPIAssignAssociateAndPost(t *testing.T) {
 		t.Fatalf("assign: %d %v", st, out)
 	}
 	st, out = call(auth.Finance, "POST", "/api/ezpass/post", nil)
-	if st != 200 || out["posted"] != float64(1) || out["journals_inserted"] != float64(1) {
+	if st != http.StatusAccepted || out["job_id"] == nil {
 		t.Fatalf("post: %d %v", st, out)
+	}
+	// Two posting jobs: the one the assignment queued (auto-posting) posts
+	// the toll, the requested one finds nothing left.
+	if outs := workMatchJobs(t, b); len(outs) != 2 || outs[0]["posted"] != float64(1) || outs[0]["journals_inserted"] != float64(1) ||
+		outs[1]["posted"] != float64(0) {
+		t.Fatalf("posting job outputs: %v", outs)
 	}
 	if _, _, d := txnStatus(t, b, toll); d != driverIDOf(t, b, "5000002") {
 		t.Fatalf("driver = %d", d)

@@ -54,23 +54,6 @@ func byTestID(t *testing.T, body, id string) []*html.Node {
 	return out
 }
 
-func attr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
-}
-
-func hasAttr(n *html.Node, key string) bool {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return true
-		}
-	}
-	return false
-}
 
 // Period 2026-01 of a ladder fixture: notified on 16 February, reminder due from the 21st.
 var (
@@ -135,7 +118,7 @@ func TestFaultyResolveQueuesOnlyTheClosingMessage(t *testing.T) {
 }
 
 // apiCall sends a JSON request with a bearer token and decodes the JSON answer.
-func apiCall(t *testing.T, b *bundle, method, path, token, body string) (int, map[string]any) {
+func faultyAPICall(t *testing.T, b *bundle, method, path, token, body string) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, b.srv.URL+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -161,7 +144,7 @@ func TestFaultyAPIIngestQueuesOneUniqueJob(t *testing.T) {
 	fin := b.token(t, auth.Finance)
 	var first float64
 	for i := range 3 {
-		code, v := apiCall(t, b, "POST", "/api/faulty/ingest", fin, `{"period":"2026-10"}`)
+		code, v := faultyAPICall(t, b, "POST", "/api/faulty/ingest", fin, `{"period":"2026-10"}`)
 		id, _ := v["job_id"].(float64)
 		if code != http.StatusAccepted || id == 0 {
 			t.Fatalf("call %d = %d %v; want 202 with a job id", i, code, v)
@@ -186,7 +169,7 @@ func TestFaultyAPIIngestQueuesOneUniqueJob(t *testing.T) {
 	done := make(chan int, 30)
 	for range 30 {
 		go func() {
-			code, _ := apiCall(t, b, "POST", "/api/faulty/ingest", fin, `{"period":"2026-11"}`)
+			code, _ := faultyAPICall(t, b, "POST", "/api/faulty/ingest", fin, `{"period":"2026-11"}`)
 			done <- code
 		}()
 	}
@@ -283,10 +266,10 @@ func TestFaultyUIAndAPIGiveTheSameResult(t *testing.T) {
 
 	b.post(t, fin, "/faulty/batches/"+ids[0]+"/escalate", url.Values{"note": {"Please call us."}})
 	b.post(t, fin, "/faulty/batches/"+ids[0]+"/resolve", url.Values{"note": {"credited"}})
-	if code, v := apiCall(t, b, "POST", "/api/faulty/batches/"+ids[1]+"/escalate", token, `{"note":"Please call us."}`); code != http.StatusCreated {
+	if code, v := faultyAPICall(t, b, "POST", "/api/faulty/batches/"+ids[1]+"/escalate", token, `{"note":"Please call us."}`); code != http.StatusCreated {
 		t.Fatalf("API escalate = %d %v", code, v)
 	}
-	code, v := apiCall(t, b, "POST", "/api/faulty/batches/"+ids[1]+"/resolve", token, `{"note":"credited"}`)
+	code, v := faultyAPICall(t, b, "POST", "/api/faulty/batches/"+ids[1]+"/resolve", token, `{"note":"credited"}`)
 	if code != http.StatusOK || v["resolved"].(float64) != 2 || v["closing"] == nil {
 		t.Fatalf("API resolve = %d %v; want 2 resolved and the closing message", code, v)
 	}
@@ -311,7 +294,7 @@ func TestFaultyConcurrentResolveClosesOnce(t *testing.T) {
 	codes := make(chan int, 30)
 	for range 30 {
 		go func() {
-			code, _ := apiCall(t, b, "POST", "/api/faulty/batches/"+id+"/resolve", token, `{"note":"credited"}`)
+			code, _ := faultyAPICall(t, b, "POST", "/api/faulty/batches/"+id+"/resolve", token, `{"note":"credited"}`)
 			codes <- code
 		}()
 	}

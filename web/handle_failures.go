@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,11 +10,10 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/jackc/pgx/v5"
 
+	"recondesk/internal/app"
 	"recondesk/internal/apperror"
 	"recondesk/internal/auth"
-	"recondesk/internal/jobs"
 	"recondesk/internal/store"
 	"recondesk/views/failures"
 )
@@ -35,7 +35,12 @@ func handleFailures(d Deps) http.Handler {
 			fail(d, w, r, err)
 			return
 		}
-		data := failures.QueueData{Groups: groups, Code: code, Rows: rows, CanAct: u.Role.Allows(auth.Finance), TZ: d.Config.EZPassTZ}
+		runs, err := d.App.MatchRuns(r.Context())
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		data := failures.QueueData{Groups: groups, Code: code, Rows: rows, CanAct: u.Role.Allows(auth.Finance), TZ: d.Config.EZPassTZ, Runs: runs}
 		if len(rows) > failuresPageSize {
 			data.Rows = rows[:failuresPageSize]
 			data.Next = data.Rows[len(data.Rows)-1].ID
@@ -130,24 +135,10 @@ func (in assignRequest) Validate() map[string]string {
 	return errs
 }
 
-// assign writes a manual assignment and, when tolls now wait for posting
-// and auto-posting is on, enqueues posting in the same transaction.
+// assign runs the Assign use case for the signed-in user.
 func assign(d Deps, r *http.Request, in assignRequest) (store.AssignResult, error) {
 	u, _ := userFrom(r.Context())
-	var res store.AssignResult
-	err := store.InTx(r.Context(), d.Pool, func(tx pgx.Tx) error {
-		var err error
-		res, err = store.Assign(r.Context(), tx, store.AssignInput{TxnIDs: in.IDs, LeaseID: in.LeaseID, DriverID: in.DriverID,
-			Reason: in.Reason, Actor: store.UserActor(u.ID)}, d.Config.EZPassTZ)
-		if err != nil {
-			return err
-		}
-		if res.ToPost > 0 && d.Config.EZPassAutoPost && d.River != nil {
-			_, err = d.River.InsertTx(r.Context(), tx, jobs.EZPassPostArgs{Trigger: "manual assignment"}, nil)
-		}
-		return err
-	})
-	return res, err
+	return d.App.Assign(r.Context(), app.User(u.ID), app.AssignInput{TxnIDs: in.IDs, LeaseID: in.LeaseID, DriverID: in.DriverID, Reason: in.Reason})
 }
 
 func handleAssign(d Deps) http.Handler {
@@ -194,7 +185,7 @@ func handleAssign(d Deps) http.Handler {
 		if res.Reposted > 0 {
 			msg += fmt.Sprintf(" %d posted toll(s) reversed and posted to the new driver.", res.Reposted)
 		}
-		if res.ToPost > 0 && d.Config.EZPassAutoPost {
+		if res.ToPost > 0 && d.App.AutoPosts() {
 			msg += " Posting has been queued."
 		}
 		flash(d, r, "success", msg)
@@ -202,62 +193,57 @@ func handleAssign(d Deps) http.Handler {
 	})
 }
 
-func associationRun(d Deps, r *http.Request) jobs.AssociationRun {
-	u, _ := userFrom(r.Context())
-	return jobs.AssociationRun{Pool: d.Pool, TZ: d.Config.EZPassTZ, AutoPost: d.Config.EZPassAutoPost, Client: d.River,
-		Actor: store.UserActor(u.ID), Trigger: "on demand", Metrics: d.Metrics}
-}
-
-func handleAssociateNow(d Deps) http.Handler {
+// handleRuns is the association and posting panel alone (polled while a run is active).
+func handleRuns(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := jobs.RunAssociation(r.Context(), associationRun(d, r))
+		if !isHTMX(r) {
+			http.Redirect(w, r, "/ezpass/failures", http.StatusSeeOther)
+			return
+		}
+		u, _ := userFrom(r.Context())
+		runs, err := d.App.MatchRuns(r.Context())
 		if err != nil {
 			fail(d, w, r, err)
 			return
 		}
-		flash(d, r, "success", fmt.Sprintf("Association: %d of %d tolls matched (%d by tag, %d by plate); %d no vehicle, %d no active lease, %d no driver.",
-			c.Associated(), c.Candidates, c.ByTag, c.ByPlate, c.Failed[store.FailNoVehicle], c.Failed[store.FailNoActiveLease], c.Failed[store.FailNoDriver]))
+		panel := failures.Runs(runs, u.Role.Allows(auth.Finance), d.Config.EZPassTZ)
+		render(w, r, http.StatusOK, panel, panel)
+	})
+}
+
+// requestRun queues a run with request (RequestAssociate or RequestPost)
+// for the signed-in user.
+type requestRun func(ctx context.Context, actor app.Actor, trigger string) (app.JobRequest, error)
+
+// handleRunNow is a button that queues a run and goes back to the failures
+// queue at once; the page shows the run's progress.
+func handleRunNow(d Deps, what string, request requestRun) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := userFrom(r.Context())
+		req, err := request(r.Context(), app.User(u.ID), "on demand")
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		if req.AlreadyQueued {
+			flash(d, r, "info", fmt.Sprintf("%s is already queued or running (job #%d); this page shows when it finishes.", what, req.JobID))
+		} else {
+			flash(d, r, "success", fmt.Sprintf("%s queued (job #%d); this page shows when it finishes.", what, req.JobID))
+		}
 		redirect(w, r, "/ezpass/failures")
 	})
 }
 
-func handlePostNow(d Deps) http.Handler {
+// handleAPIRun queues a run and answers 202 with its job id at once.
+func handleAPIRun(d Deps, request requestRun) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := userFrom(r.Context())
-		c, err := jobs.RunPosting(r.Context(), d.Pool, store.UserActor(u.ID), "on demand", d.Metrics)
+		req, err := request(r.Context(), app.User(u.ID), "api")
 		if err != nil {
 			fail(d, w, r, err)
 			return
 		}
-		failed := 0
-		for _, n := range c.Failed {
-			failed += n
-		}
-		flash(d, r, "success", fmt.Sprintf("Posting: %d tolls posted (%d journals written), %d failed.", c.Posted, c.JournalsInserted, failed))
-		redirect(w, r, "/ledger")
-	})
-}
-
-func handleAPIAssociate(d Deps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := jobs.RunAssociation(r.Context(), associationRun(d, r))
-		if err != nil {
-			fail(d, w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, c)
-	})
-}
-
-func handleAPIPost(d Deps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, _ := userFrom(r.Context())
-		c, err := jobs.RunPosting(r.Context(), d.Pool, store.UserActor(u.ID), "api", d.Metrics)
-		if err != nil {
-			fail(d, w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, c)
+		writeJSON(w, http.StatusAccepted, req)
 	})
 }
 
@@ -306,6 +292,7 @@ func ezpassMatchPageRoutes(r chi.Router, d Deps) {
 	r.Group(func(r chi.Router) {
 		r.Use(requireRole(d, auth.Viewer))
 		r.Method(http.MethodGet, "/ezpass/failures", handleFailures(d))
+		r.Method(http.MethodGet, "/ezpass/runs", handleRuns(d))
 		r.Method(http.MethodGet, "/ledger", handleLedger(d))
 		r.Method(http.MethodGet, "/ledger/drivers/{id}", handleDriverStatement(d))
 		r.Method(http.MethodGet, "/ledger/journals/{id}", handleJournal(d))
@@ -314,8 +301,8 @@ func ezpassMatchPageRoutes(r chi.Router, d Deps) {
 		r.Use(requireRole(d, auth.Finance))
 		r.Method(http.MethodGet, "/ezpass/assign", handleAssignForm(d))
 		r.Method(http.MethodPost, "/ezpass/assign", handleAssign(d))
-		r.Method(http.MethodPost, "/ezpass/associate", handleAssociateNow(d))
-		r.Method(http.MethodPost, "/ezpass/post", handlePostNow(d))
+		r.Method(http.MethodPost, "/ezpass/associate", handleRunNow(d, "Association", d.App.RequestAssociate))
+		r.Method(http.MethodPost, "/ezpass/post", handleRunNow(d, "Posting", d.App.RequestPost))
 	})
 	fleetRoutes(r, d)
 }
@@ -325,7 +312,7 @@ func ezpassMatchAPIRoutes(r chi.Router, d Deps) {
 	r.Group(func(r chi.Router) {
 		r.Use(apiAuth(d, auth.Finance))
 		r.Method(http.MethodPut, "/ezpass/transactions/{id}", handleAPIAssign(d))
-		r.Method(http.MethodPost, "/ezpass/associate", handleAPIAssociate(d))
-		r.Method(http.MethodPost, "/ezpass/post", handleAPIPost(d))
+		r.Method(http.MethodPost, "/ezpass/associate", handleAPIRun(d, d.App.RequestAssociate))
+		r.Method(http.MethodPost, "/ezpass/post", handleAPIRun(d, d.App.RequestPost))
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -113,6 +114,18 @@ func ezpassMatchBench(ctx context.Context, env Env) ([]Row, error) {
 	}
 	matched := float64(counts.Associated()) / float64(n) * 100
 
+	// Posting right after association, statistics as they were before it
+	// (all tolls "imported"; autovacuum is off here): (a) with no ANALYZE at
+	// all, (b) after the ANALYZE app.Associate runs when many rows changed.
+	fresh, err := emPostFresh(ctx, env, pool, dbName, false)
+	if err != nil {
+		return nil, fmt.Errorf("posting right after association: %w", err)
+	}
+	analyzed, err := emPostFresh(ctx, env, pool, dbName, true)
+	if err != nil {
+		return nil, fmt.Errorf("posting after association's ANALYZE: %w", err)
+	}
+
 	// Posting: snapshot the associated state for the baseline first.
 	if _, err := pool.Exec(ctx, `VACUUM ANALYZE ezpass_transactions`); err != nil {
 		return nil, err
@@ -172,6 +185,11 @@ func ezpassMatchBench(ctx context.Context, env Env) ([]Row, error) {
 		{Section: section, Name: "posting vs one INSERT … SELECT", Value: post.Round(time.Millisecond).String(), Baseline: postLimit.Round(time.Millisecond).String(),
 			Ratio: fmt.Sprintf("%.2f×", rpost), Target: "≤ 1.5×", Met: met(rpost <= 1.5),
 			Note: fmt.Sprintf("%d journals, %d chunks; status updated too", posted.JournalsInserted, posted.Chunks)},
+		{Section: section, Name: "posting chunk right after association, no ANALYZE", Value: fresh.median.Round(time.Millisecond).String(),
+			Baseline: analyzed.median.Round(time.Millisecond).String(), Ratio: fmt.Sprintf("%.2f×", ratio(fresh.median, analyzed.median)),
+			Target: "≤ 1.5× analyzed", Met: met(ratio(fresh.median, analyzed.median) <= 1.5),
+			Note: fmt.Sprintf("median of %d chunks of %d (max %v); baseline after ANALYZE (%v)", fresh.chunks, store.DefaultPostChunk,
+				fresh.max.Round(time.Millisecond), analyzed.analyze.Round(time.Millisecond))},
 		{Section: section, Name: "posting again", Value: repostTook.Round(time.Millisecond).String(), Target: "0 rows", Met: met(repost.JournalsInserted == 0),
 			Note: fmt.Sprintf("%d journals inserted; ledger: %d unbalanced journals, total %d", repost.JournalsInserted, unbalanced, total)},
 	}, nil
@@ -379,3 +397,58 @@ e AS (
 	RETURNING 1
 )
 SELECT count(*) FROM j`
+
+// emChunkTimes are the chunk times of one posting run.
+type emChunkTimes struct {
+	chunks      int
+	median, max time.Duration
+	analyze     time.Duration // the ANALYZE before it, if any
+	total       time.Duration
+	postedTolls int
+}
+
+// emPostFresh posts, on a copy of the just-associated database, right
+// after association (no VACUUM or ANALYZE since the tolls were reset, so
+// the statistics still say every toll is imported), optionally after the
+// ANALYZE that app.Associate runs, and prints each chunk's time.
+func emPostFresh(ctx context.Context, env Env, pool *pgxpool.Pool, dbName string, analyze bool) (emChunkTimes, error) {
+	var r emChunkTimes
+	cp, drop, err := emClone(ctx, env, pool, dbName, dbName+"_fresh")
+	if err != nil {
+		return r, err
+	}
+	defer drop()
+	if analyze {
+		if r.analyze, err = store.AnalyzeTolls(ctx, cp); err != nil {
+			return r, err
+		}
+	}
+	var times []time.Duration
+	last := time.Now()
+	began := last
+	c, err := store.PostEach(ctx, cp, "system:bench", 0, func(ctx context.Context, tx pgx.Tx, chunk, total store.PostingCounts) error {
+		now := time.Now()
+		times = append(times, now.Sub(last))
+		last = now
+		return nil
+	})
+	if err != nil {
+		return r, err
+	}
+	r.total, r.postedTolls, r.chunks = time.Since(began), c.Posted, len(times)
+	label := "no ANALYZE"
+	if analyze {
+		label = fmt.Sprintf("after ANALYZE (%v)", r.analyze.Round(time.Millisecond))
+	}
+	fmt.Fprintf(env.Out, "   posting right after association, %s: %d tolls in %v; chunk times", label, c.Posted, r.total.Round(time.Millisecond))
+	for _, t := range times {
+		fmt.Fprintf(env.Out, " %v", t.Round(time.Millisecond))
+	}
+	fmt.Fprintln(env.Out)
+	if len(times) > 0 {
+		sorted := append([]time.Duration(nil), times...)
+		slices.Sort(sorted)
+		r.median, r.max = sorted[len(sorted)/2], sorted[len(sorted)-1]
+	}
+	return r, nil
+}

@@ -8,50 +8,61 @@ import (
 	"io"
 	"log/slog"
 
+	"recondesk/internal/app"
 	"recondesk/internal/config"
 	"recondesk/internal/demo"
 	"recondesk/internal/jobs"
 	"recondesk/internal/metrics"
-	"recondesk/internal/store"
 )
 
-// cmdEZPassAssociate runs association now and prints JSON counts.
+// cmdEZPassAssociate runs association now (the use case the job runs) and
+// prints JSON counts; with auto-posting it queues posting for the workers.
 func cmdEZPassAssociate(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
 	if len(args) > 0 {
 		return errors.New("usage: recondesk ezpass associate (no arguments)")
 	}
-	pool, err := openSchema(ctx, cfg)
+	a, done, err := openApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	client, err := jobs.NewClient(jobs.Deps{Pool: pool, Logger: log, Metrics: metrics.New()}, jobs.RoleWeb)
-	if err != nil {
-		return err
-	}
-	counts, err := jobs.RunAssociation(ctx, jobs.AssociationRun{Pool: pool, TZ: cfg.EZPassTZ, AutoPost: cfg.EZPassAutoPost, Client: client,
-		Actor: store.SystemActor(jobs.EZPassAssociateArgs{}.Kind()), Trigger: "cli"})
+	defer done()
+	counts, err := a.Associate(ctx, app.System(app.EZPassAssociateArgs{}.Kind()), "cli")
 	if err != nil {
 		return fmt.Errorf("ezpass associate: %w", err)
 	}
 	return printJSON(stdout, counts)
 }
 
-// cmdEZPassPost runs posting now and prints JSON counts.
+// cmdEZPassPost runs posting now (the use case the job runs) and prints JSON counts.
 func cmdEZPassPost(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
 	if len(args) > 0 {
 		return errors.New("usage: recondesk ezpass post (no arguments)")
 	}
-	pool, err := openSchema(ctx, cfg)
+	a, done, err := openApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	counts, err := jobs.RunPosting(ctx, pool, store.SystemActor(jobs.EZPassPostArgs{}.Kind()), "cli", nil)
+	defer done()
+	counts, err := a.Post(ctx, app.System(app.EZPassPostArgs{}.Kind()), "cli")
 	if err != nil {
 		return fmt.Errorf("ezpass post: %w", err)
 	}
 	return printJSON(stdout, counts)
+}
+
+// openApp opens the existing database and returns the application layer
+// with an insert-only River client (follow-up jobs are queued for the workers).
+func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app.App, func(), error) {
+	pool, err := openSchema(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	a := app.New(app.Deps{Pool: pool, Logger: log, Metrics: metrics.New(), Config: cfg})
+	if _, err := jobs.NewClient(jobs.Deps{App: a, Pool: pool, Logger: log, Metrics: a.Metrics}, jobs.RoleWeb); err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return a, pool.Close, nil
 }
 
 func printJSON(w io.Writer, v any) error {

@@ -4,4 +4,6 @@ package app
 type EZPassDeps struct {
 	// Import are the import use cases' own (ezpass_import.go).
 	Import EZPassImportDeps
+	// Match is what association, posting and manual work need (ezpass_match.go).
+	Match EZPassMatchDeps
 }

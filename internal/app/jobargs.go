@@ -22,6 +22,9 @@ func (EZPassImportArgs) Kind() string { return "ezpass.import" }
 type EZPassAssociateArgs struct {
 	ImportID int64  `json:"import_id,omitempty"`
 	Trigger  string `json:"trigger,omitempty"`
+	// RequestedBy is the user who asked for the run (0: the system); the
+	// run's audit event names them.
+	RequestedBy int64 `json:"requested_by,omitempty"`
 }
 
 // Kind is the stable job kind.
@@ -30,6 +33,8 @@ func (EZPassAssociateArgs) Kind() string { return "ezpass.associate" }
 // EZPassPostArgs asks for every associated toll and credit to be posted.
 type EZPassPostArgs struct {
 	Trigger string `json:"trigger,omitempty"`
+	// RequestedBy is the user who asked for the run (0: the system).
+	RequestedBy int64 `json:"requested_by,omitempty"`
 }
 
 // Kind is the stable job kind.

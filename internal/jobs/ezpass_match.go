@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"recondesk/internal/app"
 	"recondesk/internal/metrics"
 	"recondesk/internal/store"
 )
@@ -26,122 +27,124 @@ type AssociationRun struct {
 	Metrics *metrics.Metrics
 }
 
-// RunAssociation associates every candidate in one transaction, audits the
-// run and, when AutoPost, enqueues posting in that same transaction.
+// RunAssociation runs the association use case (app.App.Associate) with
+// the dependencies of a; it stays for callers written before the
+// application layer.
 func RunAssociation(ctx context.Context, a AssociationRun) (store.AssociationCounts, error) {
-	var counts store.AssociationCounts
-	err := store.InTx(ctx, a.Pool, func(tx pgx.Tx) error {
-		if err := store.LockAssociation(ctx, tx); err != nil {
-			return err
-		}
-		var err error
-		if counts, err = store.Associate(ctx, tx, a.TZ); err != nil {
-			return err
-		}
-		after := map[string]any{"counts": counts, "trigger": a.Trigger}
-		if err := store.Audit(ctx, tx, a.Actor, "ezpass.associate", "ezpass", "association", nil, after, ""); err != nil {
-			return err
-		}
-		if a.AutoPost && a.Client != nil && counts.Associated() > 0 {
-			_, err = a.Client.InsertTx(ctx, tx, EZPassPostArgs{Trigger: "association"}, nil)
-		}
-		return err
-	})
-	if err == nil && a.Metrics != nil {
-		a.Metrics.Events.WithLabelValues("ezpass.associate", "tag").Add(float64(counts.ByTag))
-		a.Metrics.Events.WithLabelValues("ezpass.associate", "plate").Add(float64(counts.ByPlate))
-		for code, n := range counts.Failed {
-			a.Metrics.Events.WithLabelValues("ezpass.associate", code).Add(float64(n))
-		}
-	}
-	return counts, err
+	application := app.New(app.Deps{Pool: a.Pool, Metrics: a.Metrics,
+		EZPass: app.EZPassDeps{Match: app.EZPassMatchDeps{AutoPost: a.AutoPost && a.Client != nil, TZ: a.TZ}}})
+	application.UseJobs(a.Client)
+	return application.Associate(ctx, auditActor(a.Actor), a.Trigger)
 }
 
-// RunPosting posts every associated toll and audits the run.
+// RunPosting runs the posting use case (app.App.Post); it stays for
+// callers written before the application layer.
 func RunPosting(ctx context.Context, pool *pgxpool.Pool, actor, trigger string, m *metrics.Metrics) (store.PostingCounts, error) {
-	counts, err := store.Post(ctx, pool, actor, 0)
-	if err != nil {
-		return counts, err
-	}
-	if counts.Candidates > 0 {
-		after := map[string]any{"counts": counts, "trigger": trigger}
-		if err := store.Audit(ctx, pool, actor, "ezpass.post", "ezpass", "posting", nil, after, ""); err != nil {
-			return counts, err
-		}
-	}
-	if m != nil {
-		m.Events.WithLabelValues("ezpass.post", "posted").Add(float64(counts.Posted))
-		for code, n := range counts.Failed {
-			m.Events.WithLabelValues("ezpass.post", code).Add(float64(n))
-		}
-	}
-	return counts, nil
+	return app.New(app.Deps{Pool: pool, Metrics: m}).Post(ctx, auditActor(actor), trigger)
 }
 
-// EZPassAssociateWorker runs association.
+// auditActor turns an audit actor string ("user:1", "system:kind") back into an app.Actor.
+func auditActor(s string) app.Actor {
+	var id int64
+	if _, err := fmt.Sscanf(s, "user:%d", &id); err == nil && id > 0 {
+		return app.User(id)
+	}
+	if len(s) > len("system:") && s[:len("system:")] == "system:" {
+		return app.System(s[len("system:"):])
+	}
+	return app.System(s)
+}
+
+// EZPassAssociateWorker runs association (app.App.Associate).
 type EZPassAssociateWorker struct {
 	river.WorkerDefaults[EZPassAssociateArgs]
+	App    *app.App
+	Logger *slog.Logger
+
+	// Without App, one is built from these (workers made before the application layer).
 	Pool     *pgxpool.Pool
-	Logger   *slog.Logger
 	Metrics  *metrics.Metrics
 	TZ       *time.Location
 	AutoPost bool
 }
 
-// Work associates all candidates; when AutoPost it enqueues posting in the same transaction.
+func (w *EZPassAssociateWorker) app() *app.App {
+	if w.App == nil {
+		w.App = app.New(app.Deps{Pool: w.Pool, Logger: w.Logger, Metrics: w.Metrics,
+			EZPass: app.EZPassDeps{Match: app.EZPassMatchDeps{AutoPost: w.AutoPost, TZ: w.TZ}}})
+	}
+	return w.App
+}
+
+// Work associates all candidates and records the counts as the job's output.
 func (w *EZPassAssociateWorker) Work(ctx context.Context, job *river.Job[EZPassAssociateArgs]) error {
-	client, _ := river.ClientFromContextSafely[pgx.Tx](ctx)
 	trigger := job.Args.Trigger
 	if job.Args.ImportID != 0 {
 		trigger = fmt.Sprintf("%s import %d", trigger, job.Args.ImportID)
 	}
-	c, err := RunAssociation(ctx, AssociationRun{Pool: w.Pool, TZ: w.TZ, AutoPost: w.AutoPost, Client: client,
-		Actor: store.SystemActor(job.Args.Kind()), Trigger: trigger, Metrics: w.Metrics})
+	a := w.app()
+	c, err := a.Associate(ctx, app.ActorOf(job.Args.RequestedBy, job.Kind), trigger)
 	if err != nil {
 		return err
 	}
-	w.Logger.Info("ezpass association", "job_id", job.ID, "import_id", job.Args.ImportID, "candidates", c.Candidates,
+	a.Logger.Info("ezpass association", "job_id", job.ID, "import_id", job.Args.ImportID, "candidates", c.Candidates,
 		"by_tag", c.ByTag, "by_plate", c.ByPlate, "changed", c.Changed)
-	return nil
+	return river.RecordOutput(ctx, c)
 }
 
-// EZPassPostWorker runs posting.
+// Timeout lets association run past River's default minute: it grows with
+// the tolls (about 90 s at a million).
+func (w *EZPassAssociateWorker) Timeout(*river.Job[EZPassAssociateArgs]) time.Duration {
+	return 30 * time.Minute
+}
+
+// EZPassPostWorker runs posting (app.App.Post).
 type EZPassPostWorker struct {
 	river.WorkerDefaults[EZPassPostArgs]
+	App    *app.App
+	Logger *slog.Logger
+
+	// Without App, one is built from these (workers made before the application layer).
 	Pool    *pgxpool.Pool
-	Logger  *slog.Logger
 	Metrics *metrics.Metrics
 }
 
-// Work posts every associated toll, chunk by chunk.
+func (w *EZPassPostWorker) app() *app.App {
+	if w.App == nil {
+		w.App = app.New(app.Deps{Pool: w.Pool, Logger: w.Logger, Metrics: w.Metrics})
+	}
+	return w.App
+}
+
+// Timeout lets posting run past River's default minute; chunks commit one
+// by one, so a retry after a timeout continues where the run stopped.
+func (w *EZPassPostWorker) Timeout(*river.Job[EZPassPostArgs]) time.Duration { return time.Hour }
+
+// Work posts every associated toll chunk by chunk (each chunk's audit
+// event is the run's progress) and records the counts as the job's output.
 func (w *EZPassPostWorker) Work(ctx context.Context, job *river.Job[EZPassPostArgs]) error {
-	c, err := RunPosting(ctx, w.Pool, store.SystemActor(job.Args.Kind()), job.Args.Trigger, w.Metrics)
+	a := w.app()
+	c, err := a.Post(ctx, app.ActorOf(job.Args.RequestedBy, job.Kind), job.Args.Trigger)
 	if err != nil {
 		return err
 	}
-	w.Logger.Info("ezpass posting", "job_id", job.ID, "posted", c.Posted, "journals", c.JournalsInserted)
-	return nil
+	a.Logger.Info("ezpass posting", "job_id", job.ID, "posted", c.Posted, "journals", c.JournalsInserted, "chunks", c.Chunks)
+	return river.RecordOutput(ctx, c)
 }
 
-// ezpassTZ is the zone of the times shown in failure messages (EZPASS_TZ).
-func ezpassTZ(d Deps) *time.Location {
-	if d.EZPass.TZ != nil {
-		return d.EZPass.TZ
-	}
-	if loc, err := time.LoadLocation("America/New_York"); err == nil {
-		return loc
-	}
-	return time.UTC
+// ezpassMatchAppDeps are the application layer's association and posting
+// dependencies taken from the workers' (EZPASS_TZ, EZPASS_AUTO_POST).
+func ezpassMatchAppDeps(d Deps) app.EZPassMatchDeps {
+	return app.EZPassMatchDeps{AutoPost: d.EZPass.AutoPost, TZ: d.EZPass.TZ}
 }
 
 // addEZPassMatchWorkers registers the association and posting workers.
 func addEZPassMatchWorkers(w *river.Workers, d Deps) {
-	river.AddWorker(w, &EZPassAssociateWorker{Pool: d.Pool, Logger: d.Logger, Metrics: d.Metrics, TZ: ezpassTZ(d), AutoPost: d.EZPass.AutoPost})
-	river.AddWorker(w, &EZPassPostWorker{Pool: d.Pool, Logger: d.Logger, Metrics: d.Metrics})
+	river.AddWorker(w, &EZPassAssociateWorker{App: d.App, Logger: d.Logger})
+	river.AddWorker(w, &EZPassPostWorker{App: d.App, Logger: d.Logger})
 }
 
-// ezpassMatchPeriodic is the nightly association run (EZPassDeps.AssociateEvery
-// cannot be read here; it runs every 24 hours, one job per period).
+// ezpassMatchPeriodic is the nightly association run (one job per period).
 func ezpassMatchPeriodic() []*river.PeriodicJob {
 	const every = 24 * time.Hour
 	return []*river.PeriodicJob{

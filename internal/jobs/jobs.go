@@ -77,7 +77,8 @@ func (s Schedule) withDefaults() Schedule {
 // own fields when the caller gave none.
 func (d Deps) withApp() Deps {
 	if d.App == nil {
-		d.App = app.New(app.Deps{Pool: d.Pool, Logger: d.Logger, Metrics: d.Metrics, Now: d.Faulty.now(), Faulty: d.Faulty.App()})
+		d.App = app.New(app.Deps{Pool: d.Pool, Logger: d.Logger, Metrics: d.Metrics, Now: d.Faulty.now(), Faulty: d.Faulty.App(),
+			EZPass: app.EZPassDeps{Match: ezpassMatchAppDeps(d)}})
 	}
 	return d
 }

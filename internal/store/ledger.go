@@ -101,7 +101,7 @@ func DriverStatement(ctx context.Context, db DBTX, driverID int64, limit int) ([
 				sum(e.amount_cents) OVER (ORDER BY j.txn_at, j.id ROWS UNBOUNDED PRECEDING)
 			FROM ledger_entries e
 			JOIN ledger_journals j ON j.id = e.journal_id
-			LEFT JOIN ezpass_transactions t ON j.source_type = 'EZPASS' AND t.id::text = j.source_id
+			LEFT JOIN ezpass_transactions t ON t.id = j.toll_id
 			WHERE e.account = 'driver:' || $1::bigint
 			ORDER BY j.txn_at DESC, j.id DESC LIMIT $2
 		) s ORDER BY 3, 1`, driverID, limit)

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"recondesk/internal/apperror"
+	"recondesk/internal/ledger"
 )
 
 // AssignInput is a manual assignment (or re-association) of tolls to a
@@ -22,6 +23,9 @@ type AssignInput struct {
 	DriverID int64 // 0: the lease's primary driver, else its first
 	Reason   string
 	Actor    string
+	// Reassociate refuses tolls that are not associated or posted yet
+	// (the Re-associate action); Assign takes failed ones too.
+	Reassociate bool
 }
 
 // AssignResult says what an assignment did.
@@ -141,6 +145,9 @@ func Assign(ctx context.Context, tx pgx.Tx, in AssignInput, tz *time.Location) (
 		}
 		switch t.before.Status {
 		case "imported", "association_failed", "posting_failed":
+			if in.Reassociate {
+				return res, apperror.New(apperror.Rule, "Transaction #%d is %s, not associated; use Assign for it.", t.id, t.before.Status)
+			}
 		case "associated", "posted":
 			if t.before.LeaseID != nil {
 				sourceLeases[*t.before.LeaseID] = true
@@ -160,33 +167,25 @@ func Assign(ctx context.Context, tx pgx.Tx, in AssignInput, tz *time.Location) (
 		return res, apperror.New(apperror.Rule, "The selected tolls come from %d different leases; re-associate tolls of one lease at a time.", len(sourceLeases))
 	}
 
-	// Reverse the current charge of posted tolls, set-based.
+	// Reverse the current charge of posted tolls (ledger.Reverse), set-based.
 	if len(posted) > 0 {
-		var reversed int
-		err := tx.QueryRow(ctx, `
-			WITH cur AS (
-				SELECT j.id, j.source_id, j.generation, j.txn_at, j.description
-				FROM ezpass_transactions t
-				JOIN ledger_journals j ON j.source_type = 'EZPASS' AND j.source_id = t.id::text AND j.kind = 'charge' AND j.generation = t.posting_generation
-				WHERE t.id = ANY($1)
-			),
-			rj AS (
-				INSERT INTO ledger_journals (source_type, source_id, kind, generation, txn_at, description, created_by, reversal_of)
-				SELECT 'EZPASS', source_id, 'reversal', generation, txn_at, 'Reversal: ' || description, $2, id FROM cur
-				RETURNING id, reversal_of
-			),
-			re AS (
-				INSERT INTO ledger_entries (journal_id, account, amount_cents, driver_id, lease_id, vehicle_id, medallion_id)
-				SELECT rj.id, e.account, -e.amount_cents, e.driver_id, e.lease_id, e.vehicle_id, e.medallion_id
-				FROM rj JOIN ledger_entries e ON e.journal_id = rj.reversal_of
-				RETURNING 1
-			)
-			SELECT count(*) FROM rj`, posted, in.Actor).Scan(&reversed)
+		charges, chargeIDs, err := CurrentCharges(ctx, tx, posted)
 		if err != nil {
 			return res, err
 		}
-		if reversed != len(posted) {
-			return res, apperror.New(apperror.Internal, "%d posted tolls have no current charge journal to reverse.", len(posted)-reversed)
+		if len(charges) != len(posted) {
+			return res, apperror.New(apperror.Internal, "%d posted tolls have no current charge journal to reverse.", len(posted)-len(charges))
+		}
+		reversals := make([]ledger.Journal, 0, len(posted))
+		for _, id := range posted {
+			reversals = append(reversals, ledger.Reverse(charges[id], chargeIDs[id], in.Actor))
+		}
+		written, err := WriteJournals(ctx, tx, reversals)
+		if err != nil {
+			return res, err
+		}
+		if len(written) != len(posted) {
+			return res, apperror.New(apperror.Conflict, "Another change re-associated some of these tolls at the same time; reload and try again.")
 		}
 	}
 
@@ -215,16 +214,26 @@ func Assign(ctx context.Context, tx pgx.Tx, in AssignInput, tz *time.Location) (
 		return res, err
 	}
 
-	// New charges of the next generation for the reposted tolls.
+	// New charges (ledger.Charge) of the next generation for the reposted tolls.
 	if len(posted) > 0 {
-		var journals int
-		err := tx.QueryRow(ctx, `
-			WITH e AS MATERIALIZED (SELECT `+tollColumns+`, '' AS code FROM ezpass_transactions t WHERE t.id = ANY($2)),`+chargeCTE+`
-			SELECT count(*) FROM j`, in.Actor, posted).Scan(&journals)
+		rows, err := tx.Query(ctx, `SELECT `+tollColumns+` FROM ezpass_transactions t WHERE t.id = ANY($1) ORDER BY t.id`, posted)
 		if err != nil {
 			return res, err
 		}
-		if journals != len(posted) {
+		charges, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ledger.Journal, error) {
+			var t ledger.Toll
+			err := scanToll(r, &t)
+			t.CreatedBy = in.Actor
+			return ledger.Charge(t), err
+		})
+		if err != nil {
+			return res, err
+		}
+		written, err := WriteJournals(ctx, tx, charges)
+		if err != nil {
+			return res, err
+		}
+		if len(written) != len(posted) {
 			return res, apperror.New(apperror.Conflict, "Another change posted some of these tolls at the same time; reload and try again.")
 		}
 	}
