@@ -66,8 +66,7 @@ func currentPeriod(p faulty.Policy, now time.Time) string {
 func faultyLadderPanel(ctx context.Context, d Deps) (templ.Component, error) {
 	l := ladder(d)
 	now := d.Now()
-	var period string
-	err := d.Pool.QueryRow(ctx, `SELECT coalesce(max(period), '') FROM faulty_batches WHERE period <= $1`, currentPeriod(l.Policy, now)).Scan(&period)
+	period, err := store.LatestFaultyPeriod(ctx, d.Pool, currentPeriod(l.Policy, now))
 	if err != nil {
 		return nil, err
 	}
