@@ -23,7 +23,7 @@ CREATE INDEX ezpass_transactions_tag_or_plate_idx ON ezpass_transactions (tag_or
 -- replaces the bare import_id one; status keeps (status, id) for its sort.
 CREATE INDEX ezpass_transactions_status_txn_at_idx ON ezpass_transactions (status, txn_at, id);
 CREATE INDEX ezpass_transactions_agency_upper_idx ON ezpass_transactions (upper(agency), txn_at, id);
-CREATE INDEX ezpass_transactions_medallion_idx ON ezpass_transactions (medallion_id, txn_at, id) WHERE medallion_id IS NOT NULL;
+CREATE INDEX ezpass_transactions_medallion_idx ON ezpass_transactions (medallion_id, txn_at, id);
 CREATE INDEX ezpass_transactions_import_txn_at_idx ON ezpass_transactions (import_id, txn_at, id);
 DROP INDEX ezpass_transactions_import_idx;
 -- The failures queue: oldest id first, all codes or one.
@@ -36,8 +36,9 @@ CREATE INDEX leases_medallion_idx ON leases (medallion_id);
 
 -- A driver's receivable entries newest first with their amounts
 -- (statement pages, opening balances, balances) without the heap.
-CREATE INDEX ledger_entries_driver_account_idx ON ledger_entries (account, journal_id DESC) INCLUDE (amount_cents)
-    WHERE account LIKE 'driver:%';
+-- Not partial: the statement's account is a parameter, and a generic plan
+-- cannot prove a partial index's predicate from it.
+CREATE INDEX ledger_entries_account_id_idx ON ledger_entries (account, id) INCLUDE (amount_cents, journal_id);
 CREATE INDEX ledger_entries_driver_sum_idx ON ledger_entries (driver_id) INCLUDE (amount_cents)
     WHERE account LIKE 'driver:%';
 
@@ -135,7 +136,7 @@ DROP TRIGGER ezpass_txn_hourly_insert ON ezpass_transactions;
 DROP FUNCTION ezpass_txn_hourly_apply();
 DROP TABLE ezpass_txn_hourly;
 DROP INDEX ledger_entries_driver_sum_idx;
-DROP INDEX ledger_entries_driver_account_idx;
+DROP INDEX ledger_entries_account_id_idx;
 DROP INDEX leases_medallion_idx;
 DROP INDEX vehicles_medallion_idx;
 DROP INDEX ezpass_transactions_failed_id_idx;
