@@ -6,7 +6,7 @@
 --    id), so `ORDER BY x, id LIMIT n` and `WHERE f = ? ORDER BY txn_at, id
 --    LIMIT n` are index scans that stop after one page.
 -- 2. Hourly rollups of the transactions (by kind, status, failure code) and
---    of the amounts posted to drivers, kept by statement-level triggers, so
+--    of the ledger's amounts by account group, kept by statement-level triggers, so
 --    Home and the failures queue sum a few hundred rows whatever the number
 --    of tolls (instead of indexes on ezpass_transactions.created_at and
 --    ledger_journals.posted_at: this month's tolls and eight weeks of
@@ -94,42 +94,49 @@ INSERT INTO ezpass_txn_hourly (hour, kind, status, failure_code, n)
 SELECT date_bin('1 hour', created_at, 'epoch'), kind, status, failure_code, count(*)
 FROM ezpass_transactions GROUP BY 1, 2, 3, 4;
 
--- ledger_driver_hourly sums the driver receivable entries by the hour
--- their journal was posted and the journal's source.
-CREATE TABLE ledger_driver_hourly (
-    hour        timestamptz NOT NULL,
-    source_type text NOT NULL,
-    cents       bigint NOT NULL,
-    PRIMARY KEY (hour, source_type)
+-- ledger_hourly sums the entries by the hour their journal was posted, the
+-- journal's source and the account group ("driver" for every driver:*
+-- account, else the account itself).
+CREATE TABLE ledger_hourly (
+    hour          timestamptz NOT NULL,
+    source_type   text NOT NULL,
+    account_group text NOT NULL,
+    cents         bigint NOT NULL,
+    PRIMARY KEY (hour, source_type, account_group)
 );
 
 -- +goose StatementBegin
-CREATE FUNCTION ledger_driver_hourly_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION ledger_account_group(account text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN account LIKE 'driver:%' THEN 'driver' ELSE account END
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION ledger_hourly_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO ledger_driver_hourly AS h (hour, source_type, cents)
-    SELECT date_bin('1 hour', j.posted_at, 'epoch'), j.source_type, sum(e.amount_cents)
+    INSERT INTO ledger_hourly AS h (hour, source_type, account_group, cents)
+    SELECT date_bin('1 hour', j.posted_at, 'epoch'), j.source_type, ledger_account_group(e.account), sum(e.amount_cents)
     FROM new_rows e JOIN ledger_journals j ON j.id = e.journal_id
-    WHERE e.account LIKE 'driver:%'
-    GROUP BY 1, 2 ORDER BY 1, 2
-    ON CONFLICT (hour, source_type) DO UPDATE SET cents = h.cents + excluded.cents;
+    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    ON CONFLICT (hour, source_type, account_group) DO UPDATE SET cents = h.cents + excluded.cents;
     RETURN NULL;
 END;
 $$;
 -- +goose StatementEnd
 
-CREATE TRIGGER ledger_driver_hourly_insert AFTER INSERT ON ledger_entries
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_driver_hourly_apply();
+CREATE TRIGGER ledger_hourly_insert AFTER INSERT ON ledger_entries
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_hourly_apply();
 
-INSERT INTO ledger_driver_hourly (hour, source_type, cents)
-SELECT date_bin('1 hour', j.posted_at, 'epoch'), j.source_type, sum(e.amount_cents)
+INSERT INTO ledger_hourly (hour, source_type, account_group, cents)
+SELECT date_bin('1 hour', j.posted_at, 'epoch'), j.source_type, ledger_account_group(e.account), sum(e.amount_cents)
 FROM ledger_entries e JOIN ledger_journals j ON j.id = e.journal_id
-WHERE e.account LIKE 'driver:%'
-GROUP BY 1, 2;
+GROUP BY 1, 2, 3;
 
 -- +goose Down
-DROP TRIGGER ledger_driver_hourly_insert ON ledger_entries;
-DROP FUNCTION ledger_driver_hourly_apply();
-DROP TABLE ledger_driver_hourly;
+DROP TRIGGER ledger_hourly_insert ON ledger_entries;
+DROP FUNCTION ledger_hourly_apply();
+DROP FUNCTION ledger_account_group(text);
+DROP TABLE ledger_hourly;
 DROP TRIGGER ezpass_txn_hourly_delete ON ezpass_transactions;
 DROP TRIGGER ezpass_txn_hourly_update ON ezpass_transactions;
 DROP TRIGGER ezpass_txn_hourly_insert ON ezpass_transactions;

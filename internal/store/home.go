@@ -34,7 +34,7 @@ type WeekAmount struct {
 // the failures queue, and the net amount posted to drivers in each of the
 // last 8 weeks (Monday to Sunday in tz, the current week last).
 //
-// It reads the hourly rollups (ezpass_txn_hourly, ledger_driver_hourly,
+// It reads the hourly rollups (ezpass_txn_hourly, ledger_hourly,
 // kept by triggers in the writing statements), so its cost follows the
 // number of hours in the ranges, not the number of tolls. Boundaries are
 // exact in zones whose offset from UTC is a whole number of hours.
@@ -64,8 +64,8 @@ func EZPassHomeSummary(ctx context.Context, db DBTX, now time.Time, tz *time.Loc
 	bounds = append(bounds, monday.AddDate(0, 0, 7))
 	rows, err := db.Query(ctx, `
 		SELECT width_bucket(hour, $1::timestamptz[]) AS b, sum(cents)
-		FROM ledger_driver_hourly
-		WHERE source_type = 'EZPASS' AND hour >= $2 AND hour < $3
+		FROM ledger_hourly
+		WHERE source_type = 'EZPASS' AND account_group = 'driver' AND hour >= $2 AND hour < $3
 		GROUP BY 1`, bounds, bounds[0], bounds[len(bounds)-1])
 	if err != nil {
 		return s, err
@@ -98,10 +98,10 @@ func RollupDrift(ctx context.Context, db DBTX) (int, error) {
 		WHERE live.n IS DISTINCT FROM h.n)
 		+
 		(SELECT count(*) FROM (
-			SELECT date_bin('1 hour', j.posted_at, 'epoch') AS hour, j.source_type, sum(e.amount_cents) AS cents
-			FROM ledger_entries e JOIN ledger_journals j ON j.id = e.journal_id
-			WHERE e.account LIKE 'driver:%' GROUP BY 1, 2) live
-		FULL JOIN (SELECT * FROM ledger_driver_hourly WHERE cents <> 0) h USING (hour, source_type)
+			SELECT date_bin('1 hour', j.posted_at, 'epoch') AS hour, j.source_type, ledger_account_group(e.account) AS account_group,
+				sum(e.amount_cents) AS cents
+			FROM ledger_entries e JOIN ledger_journals j ON j.id = e.journal_id GROUP BY 1, 2, 3) live
+		FULL JOIN (SELECT * FROM ledger_hourly WHERE cents <> 0) h USING (hour, source_type, account_group)
 		WHERE coalesce(live.cents, 0) <> coalesce(h.cents, 0))`).Scan(&n)
 	return n, err
 }
