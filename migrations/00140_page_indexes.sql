@@ -24,6 +24,7 @@ CREATE INDEX ezpass_transactions_tag_or_plate_idx ON ezpass_transactions (tag_or
 CREATE INDEX ezpass_transactions_status_txn_at_idx ON ezpass_transactions (status, txn_at, id);
 CREATE INDEX ezpass_transactions_agency_upper_idx ON ezpass_transactions (upper(agency), txn_at, id);
 CREATE INDEX ezpass_transactions_medallion_idx ON ezpass_transactions (medallion_id, txn_at, id);
+CREATE INDEX medallions_number_upper_idx ON medallions (upper(number));
 CREATE INDEX ezpass_transactions_import_txn_at_idx ON ezpass_transactions (import_id, txn_at, id);
 DROP INDEX ezpass_transactions_import_idx;
 -- The failures queue: oldest id first, all codes or one.
@@ -149,6 +150,7 @@ DROP INDEX vehicles_medallion_idx;
 DROP INDEX ezpass_transactions_failed_id_idx;
 CREATE INDEX ezpass_transactions_import_idx ON ezpass_transactions (import_id);
 DROP INDEX ezpass_transactions_import_txn_at_idx;
+DROP INDEX medallions_number_upper_idx;
 DROP INDEX ezpass_transactions_medallion_idx;
 DROP INDEX ezpass_transactions_agency_upper_idx;
 DROP INDEX ezpass_transactions_status_txn_at_idx;
