@@ -54,7 +54,6 @@ func byTestID(t *testing.T, body, id string) []*html.Node {
 	return out
 }
 
-
 // Period 2026-01 of a ladder fixture: notified on 16 February, reminder due from the 21st.
 var (
 	usecaseTracked = time.Date(2026, 2, 12, 10, 0, 0, 0, time.UTC)

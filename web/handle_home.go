@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/a-h/templ"
-	"github.com/jackc/pgx/v5"
 
 	"recondesk/internal/store"
 	"recondesk/views/home"
@@ -29,15 +28,7 @@ func homePanels(ctx context.Context, d Deps) ([]templ.Component, error) {
 func handleHome(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		rows, err := d.Pool.Query(ctx, `SELECT state::text, count(*) FROM river_job GROUP BY state ORDER BY state`)
-		if err != nil {
-			fail(d, w, r, err)
-			return
-		}
-		jobs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (home.JobCount, error) {
-			var j home.JobCount
-			return j, r.Scan(&j.State, &j.Count)
-		})
+		jobs, err := store.JobCounts(ctx, d.Pool)
 		if err != nil {
 			fail(d, w, r, err)
 			return

@@ -45,13 +45,16 @@ func handleDriverStatement(d Deps) http.Handler {
 			fail(d, w, r, err)
 			return
 		}
-		lines, err := store.DriverStatement(r.Context(), d.Pool, id, 2000)
+		q := r.URL.Query()
+		before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
+		after, _ := strconv.ParseInt(q.Get("after"), 10, 64)
+		page, err := store.DriverStatementPage(r.Context(), d.Pool, store.StatementPageQuery{DriverID: id, Before: before, After: after})
 		if err != nil {
 			fail(d, w, r, err)
 			return
 		}
 		render(w, r, http.StatusOK, ledger.StatementPage(shellFor(d, r, driver.Name, "Ledger"),
-			ledger.StatementData{Driver: driver, Lines: lines, TZ: d.Config.EZPassTZ}), nil)
+			ledger.StatementData{Driver: driver, Lines: page.Lines, Page: page, TZ: d.Config.EZPassTZ}), nil)
 	})
 }
 

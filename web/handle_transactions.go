@@ -87,6 +87,10 @@ func handleTxns(d Deps) http.Handler {
 				return
 			}
 			data.Page = page
+			if data.Count, err = store.CountEZPassTxns(r.Context(), d.Pool, f); err != nil {
+				fail(d, w, r, err)
+				return
+			}
 		} else {
 			status = http.StatusBadRequest
 		}

@@ -56,7 +56,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("recondesk-bench", flag.ContinueOnError)
 	scale := fs.Float64("scale", 1, "fraction of the full data set sizes (1 = as stated in the issues)")
-	only := fs.String("only", "", "comma-separated sections to run (ezpass-import, ezpass-match, faulty; or faulty-pipeline, faulty-ladder alone)")
+	only := fs.String("only", "", "comma-separated sections to run (ezpass-import, ezpass-match, faulty, web; or faulty-pipeline, faulty-ladder alone)")
 	dir := fs.String("dir", "", "working directory for generated files (default: a temporary one)")
 	admin := fs.String("db", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL admin URL")
 	if err := fs.Parse(args); err != nil {
@@ -99,6 +99,7 @@ func sections() []section {
 		{"faulty", faultyBench, false},
 		{"faulty-pipeline", faultyPipelineBench, true},
 		{"faulty-ladder", faultyLadderBench, true},
+		{"web", webBench, false},
 	}
 }
 

@@ -5,8 +5,8 @@ package config
 import (
 	"fmt"
 	"net/mail"
-	"slices"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"

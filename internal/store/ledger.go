@@ -22,17 +22,26 @@ type DriverBalance struct {
 type LedgerTotals struct {
 	Drivers  int64 // sum of every driver:* account
 	Clearing int64 // clearing:ezpass
-	Journals int
+	Journals int   // JournalCount.N
+	// JournalCount is exact up to CountCap journals, an estimate above.
+	JournalCount Count
 }
 
 // DriverBalances lists drivers with ledger entries on their receivable,
 // largest balance first; q filters by name or TLC licence.
+//
+// The sums come from an index-only scan of the driver entries' amounts
+// (ledger_entries_driver_sum_idx); journals are read only for the page's
+// drivers (their last toll). The scan still grows with the ledger: a
+// balance kept per driver at posting makes it flat.
 func DriverBalances(ctx context.Context, db DBTX, q string, limit, offset int) ([]DriverBalance, error) {
 	rows, err := db.Query(ctx, `
-		SELECT d.id, d.name, d.tlc_license, b.balance, b.n, b.last_at
+		SELECT d.id, d.name, d.tlc_license, b.balance, b.n,
+			(SELECT max(j.txn_at) FROM ledger_entries e JOIN ledger_journals j ON j.id = e.journal_id
+				WHERE e.account = 'driver:' || d.id)
 		FROM (
-			SELECT e.driver_id, sum(e.amount_cents) AS balance, count(*) AS n, max(j.txn_at) AS last_at
-			FROM ledger_entries e JOIN ledger_journals j ON j.id = e.journal_id
+			SELECT e.driver_id, sum(e.amount_cents) AS balance, count(*) AS n
+			FROM ledger_entries e
 			WHERE e.account LIKE 'driver:%'
 			GROUP BY e.driver_id
 		) b JOIN drivers d ON d.id = b.driver_id
@@ -49,14 +58,20 @@ func DriverBalances(ctx context.Context, db DBTX, q string, limit, offset int) (
 	})
 }
 
-// Totals sums the driver receivables and the clearing account.
+// Totals sums the driver receivables and the clearing account from the
+// hourly rollup (ledger_hourly, kept by a trigger on the entries) and
+// counts the journals (exact up to CountCap).
 func Totals(ctx context.Context, db DBTX) (LedgerTotals, error) {
 	var t LedgerTotals
 	err := db.QueryRow(ctx, `SELECT
-			coalesce(sum(amount_cents) FILTER (WHERE account LIKE 'driver:%'), 0),
-			coalesce(sum(amount_cents) FILTER (WHERE account = 'clearing:ezpass'), 0),
-			(SELECT count(*) FROM ledger_journals)
-		FROM ledger_entries`).Scan(&t.Drivers, &t.Clearing, &t.Journals)
+			coalesce(sum(cents) FILTER (WHERE account_group = 'driver'), 0),
+			coalesce(sum(cents) FILTER (WHERE account_group = 'clearing:ezpass'), 0)
+		FROM ledger_hourly`).Scan(&t.Drivers, &t.Clearing)
+	if err != nil {
+		return t, err
+	}
+	t.JournalCount, err = CountJournals(ctx, db)
+	t.Journals = int(t.JournalCount.N)
 	return t, err
 }
 
@@ -237,10 +252,12 @@ type FailedTxn struct {
 	VIN            string
 }
 
-// FailureGroups counts tolls waiting in the queue by failure code.
+// FailureGroups counts tolls waiting in the queue by failure code, from the
+// hourly rollup (exact; its cost follows the hours with failures, not the
+// number of tolls).
 func FailureGroups(ctx context.Context, db DBTX) ([]FailureGroup, error) {
-	rows, err := db.Query(ctx, `SELECT failure_code, count(*) FROM ezpass_transactions
-		WHERE status IN ('association_failed', 'posting_failed') GROUP BY 1 ORDER BY 2 DESC, 1`)
+	rows, err := db.Query(ctx, `SELECT failure_code, sum(n)::bigint FROM ezpass_txn_hourly
+		WHERE status IN ('association_failed', 'posting_failed') GROUP BY 1 HAVING sum(n) > 0 ORDER BY 2 DESC, 1`)
 	if err != nil {
 		return nil, err
 	}

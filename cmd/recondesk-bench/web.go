@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"recondesk/internal/auth"
+	"recondesk/internal/config"
+	"recondesk/internal/demo"
+	"recondesk/internal/jobs"
+	"recondesk/internal/metrics"
+	"recondesk/internal/store"
+	"recondesk/web"
+)
+
+// Targets of issue 10 for every list and summary page at 1M tolls.
+const (
+	webTargetMedian = 30 * time.Millisecond
+	webTargetP95    = 150 * time.Millisecond
+)
+
+// webBench measures the list and summary pages (issue 10) on two data
+// sets, 20k tolls and 1M × scale tolls, with the same fleet (20k vehicles
+// × scale): tolls written with COPY, the real association, the postings by
+// one INSERT … SELECT of journals and entries (balanced, as store.Post
+// writes them), created and posted over two months, then ANALYZE. The real
+// HTTP server (role web, a signed-in viewer) answers each page first to
+// one client (median of sequential requests), then to 20 concurrent
+// clients (p95); the table puts the large set next to the small one with
+// their ratio and the target.
+func webBench(ctx context.Context, env Env) ([]Row, error) {
+	const section = "web"
+	small := 20000
+	large := max(small, int(1_000_000*env.Scale))
+	vehicles := max(200, int(20000*env.Scale))
+	var sets []webResult
+	for _, n := range []int{small, large} {
+		res, err := webMeasure(ctx, env, n, vehicles)
+		if err != nil {
+			return nil, fmt.Errorf("%d tolls: %w", n, err)
+		}
+		sets = append(sets, res)
+	}
+	s, l := sets[0], sets[1]
+	met := func(ok bool) string {
+		if ok {
+			return "yes"
+		}
+		return "no"
+	}
+	var rows []Row
+	for i, p := range l.pages {
+		sp := s.pages[i]
+		note := fmt.Sprintf("%d tolls vs %d; %s", large, small, p.note)
+		rows = append(rows,
+			Row{Section: section, Name: p.name + " 1 user median", Value: ms(p.median), Baseline: ms(sp.median),
+				Ratio: fmt.Sprintf("%.2f×", p.median.Seconds()/max(sp.median.Seconds(), 1e-6)), Target: "≤ " + ms(webTargetMedian),
+				Met: met(p.median <= webTargetMedian), Note: note},
+			Row{Section: section, Name: p.name + " 20 clients p95", Value: ms(p.p95), Baseline: ms(sp.p95),
+				Ratio: fmt.Sprintf("%.2f×", p.p95.Seconds()/max(sp.p95.Seconds(), 1e-6)), Target: "≤ " + ms(webTargetP95),
+				Met: met(p.p95 <= webTargetP95), Note: note})
+	}
+	return rows, nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+// webPage is one page's figures.
+type webPage struct {
+	name, path, note string
+	median, p95      time.Duration
+}
+
+// webResult is the figures of one data set.
+type webResult struct {
+	tolls int
+	pages []webPage
+}
+
+// webMeasure builds a data set of n tolls and measures every page on it.
+func webMeasure(ctx context.Context, env Env, n, vehicles int) (webResult, error) {
+	tz, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		return webResult{}, err
+	}
+	pool, drop, err := migratedDatabase(ctx, env, fmt.Sprintf("recondesk_bench_web_%d", n))
+	if err != nil {
+		return webResult{}, err
+	}
+	defer drop()
+	began := time.Now()
+	fleet := demo.Generate(demo.Options{Seed: 7, Vehicles: vehicles, Days: 61, Loc: tz})
+	if _, err := demo.Load(ctx, pool, fleet); err != nil {
+		return webResult{}, err
+	}
+	if err := emCopyTolls(ctx, pool, fleet, n); err != nil {
+		return webResult{}, err
+	}
+	if err := store.InTx(ctx, pool, func(tx pgx.Tx) error {
+		if err := store.LockAssociation(ctx, tx); err != nil {
+			return err
+		}
+		_, err := store.Associate(ctx, tx, tz)
+		return err
+	}); err != nil {
+		return webResult{}, fmt.Errorf("association: %w", err)
+	}
+	if err := store.InTx(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, webPostSQL); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE ezpass_transactions SET created_at = txn_at + interval '1 hour',
+			status = CASE WHEN status = 'associated' THEN 'posted' ELSE status END,
+			posted_at = CASE WHEN status = 'associated' THEN txn_at + interval '1 day' END`)
+		return err
+	}); err != nil {
+		return webResult{}, fmt.Errorf("posting: %w", err)
+	}
+	if _, err := pool.Exec(ctx, `VACUUM ANALYZE`); err != nil {
+		return webResult{}, err
+	}
+	var journals int64
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM ledger_journals`).Scan(&journals); err != nil {
+		return webResult{}, err
+	}
+	fmt.Fprintf(env.Out, "   %d tolls, %d vehicles, %d journals built in %v\n", n, len(fleet.Vehicles), journals, time.Since(began).Round(time.Second))
+
+	// The busiest driver, with its medallion and a tag, picks the filters.
+	var driverID, importID int64
+	var tlc, medallion, tag, lastAt string
+	if err := pool.QueryRow(ctx, `SELECT t.driver_id, d.tlc_license, m.number, t.import_id
+		FROM ezpass_transactions t JOIN drivers d ON d.id = t.driver_id JOIN medallions m ON m.id = t.medallion_id
+		WHERE t.driver_id = (SELECT driver_id FROM ezpass_transactions WHERE driver_id IS NOT NULL
+			GROUP BY 1 ORDER BY count(*) DESC LIMIT 1) LIMIT 1`).Scan(&driverID, &tlc, &medallion, &importID); err != nil {
+		return webResult{}, err
+	}
+	if err := pool.QueryRow(ctx, `SELECT tag, to_char(max(txn_at) AT TIME ZONE 'America/New_York', 'YYYY-MM-DD')
+		FROM ezpass_transactions WHERE tag IS NOT NULL GROUP BY tag ORDER BY count(*) DESC LIMIT 1`).Scan(&tag, &lastAt); err != nil {
+		return webResult{}, err
+	}
+	end := fleet.Opts.Start.AddDate(0, 0, fleet.Opts.Days)
+	now := end.Add(-time.Hour)
+
+	srv, client, err := webServer(ctx, pool, now)
+	if err != nil {
+		return webResult{}, err
+	}
+	defer srv.Close()
+
+	q := url.QueryEscape
+	pages := []webPage{
+		{name: "/ezpass/transactions", path: "/ezpass/transactions", note: "default (txn_at)"},
+		{name: "  sort=amount desc", path: "/ezpass/transactions?sort=amount&desc=1"},
+		{name: "  sort=agency", path: "/ezpass/transactions?sort=agency"},
+		{name: "  sort=plate", path: "/ezpass/transactions?sort=plate"},
+		{name: "  sort=status", path: "/ezpass/transactions?sort=status&desc=1"},
+		{name: "  sort=created", path: "/ezpass/transactions?sort=created&desc=1"},
+		{name: "  status=association_failed", path: "/ezpass/transactions?status=association_failed"},
+		{name: "  agency=PANYNJ", path: "/ezpass/transactions?agency=PANYNJ"},
+		{name: "  vehicle (tag)", path: "/ezpass/transactions?vehicle=" + q(tag)},
+		{name: "  driver (TLC)", path: "/ezpass/transactions?driver=" + q(tlc)},
+		{name: "  medallion", path: "/ezpass/transactions?medallion=" + q(medallion)},
+		{name: "  import", path: fmt.Sprintf("/ezpass/transactions?import=%d", importID)},
+		{name: "  from/to one day", path: "/ezpass/transactions?from=" + lastAt + "&to=" + lastAt},
+		{name: "/ezpass/failures", path: "/ezpass/failures"},
+		{name: "/ledger", path: "/ledger", note: "driver balances"},
+		{name: "/ (Home)", path: "/"},
+		{name: "/ledger/drivers/{id}", path: fmt.Sprintf("/ledger/drivers/%d", driverID), note: "busiest driver"},
+		{name: "/fleet/medallions", path: "/fleet/medallions"},
+	}
+	for i := range pages {
+		p := &pages[i]
+		if p.note == "" {
+			p.note = "page"
+		}
+		url := srv.URL + p.path
+		for range 2 { // warm up
+			if _, err := webGet(ctx, client, url); err != nil {
+				return webResult{}, fmt.Errorf("%s: %w", p.path, err)
+			}
+		}
+		var single []time.Duration
+		for range 15 {
+			d, err := webGet(ctx, client, url)
+			if err != nil {
+				return webResult{}, fmt.Errorf("%s: %w", p.path, err)
+			}
+			single = append(single, d)
+		}
+		concurrent, err := webConcurrent(ctx, client, url, 20, 4)
+		if err != nil {
+			return webResult{}, fmt.Errorf("%s: %w", p.path, err)
+		}
+		p.median, p.p95 = percentile(single, 50), percentile(concurrent, 95)
+		fmt.Fprintf(env.Out, "   %-34s 1 user median %9s   20 clients p95 %9s\n", p.name, ms(p.median), ms(p.p95))
+	}
+	return webResult{tolls: n, pages: pages}, nil
+}
+
+// webPostSQL writes the journal and entries of every associated toll, as
+// store.Post does, posted a day after the toll.
+const webPostSQL = `
+WITH j AS (
+	INSERT INTO ledger_journals (source_type, source_id, kind, generation, txn_at, posted_at, description, created_by)
+	SELECT 'EZPASS', t.id::text, 'charge', t.posting_generation, t.txn_at, t.txn_at + interval '1 day',
+		'EZPass toll - ' || t.agency || ' - ' || t.exit_plaza || ' - ' || t.tag_or_plate, 'bench'
+	FROM ezpass_transactions t WHERE t.status = 'associated' ORDER BY t.txn_at
+	RETURNING id, source_id
+)
+INSERT INTO ledger_entries (journal_id, account, amount_cents, driver_id, lease_id, vehicle_id, medallion_id)
+SELECT j.id, x.account, x.amount, x.driver_id, t.lease_id, t.vehicle_id, t.medallion_id
+FROM j JOIN ezpass_transactions t ON t.id = j.source_id::bigint
+CROSS JOIN LATERAL (VALUES ('driver:' || t.driver_id, t.amount_cents, t.driver_id),
+	('clearing:ezpass', -t.amount_cents, NULL::bigint)) x (account, amount, driver_id)`
+
+// webServer starts the real HTTP server (role web) on pool with the clock
+// at now, and returns a client signed in as a viewer.
+func webServer(ctx context.Context, pool *pgxpool.Pool, now time.Time) (*httptest.Server, *http.Client, error) {
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		return nil, nil, err
+	}
+	m := metrics.New()
+	river, err := jobs.NewClient(jobs.Deps{Pool: pool, Logger: log, Metrics: m}, jobs.RoleWeb)
+	if err != nil {
+		return nil, nil, err
+	}
+	hashing := auth.Params{Memory: 1024, Time: 1, Threads: 1}
+	const password = "bench password 1"
+	hash, err := auth.HashPassword(password, hashing)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := store.CreateUser(ctx, pool, "viewer@bench.example", auth.Viewer, hash); err != nil {
+		return nil, nil, err
+	}
+	srv := httptest.NewServer(web.NewServer(web.Deps{Logger: log, Config: cfg, Pool: pool, River: river,
+		Sessions: web.NewSessions(pool, false), Metrics: m, Hashing: hashing, Now: func() time.Time { return now }}))
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, Transport: &http.Transport{MaxIdleConnsPerHost: 64},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.PostForm(srv.URL+"/login", url.Values{"email": {"viewer@bench.example"}, "password": {password}})
+	if err != nil {
+		srv.Close()
+		return nil, nil, err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		srv.Close()
+		return nil, nil, fmt.Errorf("sign-in: status %d", resp.StatusCode)
+	}
+	return srv, client, nil
+}
+
+// webGet fetches url whole and returns how long it took; anything but 200
+// is an error.
+func webGet(ctx context.Context, c *http.Client, url string) (time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	t := time.Now()
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	took := time.Since(t)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return took, err
+}
+
+// webConcurrent has clients clients fetch url each times times at once.
+func webConcurrent(ctx context.Context, c *http.Client, url string, clients, times int) ([]time.Duration, error) {
+	var mu sync.Mutex
+	var all []time.Duration
+	var first error
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for range times {
+				d, err := webGet(ctx, c, url)
+				mu.Lock()
+				if err != nil && first == nil {
+					first = err
+				}
+				all = append(all, d)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return all, first
+}
+
+// percentile is the p-th percentile (nearest rank) of ds.
+func percentile(ds []time.Duration, p int) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := (p*len(s)+99)/100 - 1
+	return s[max(0, min(i, len(s)-1))]
+}

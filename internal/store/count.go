@@ -1,0 +1,71 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+)
+
+// CountCap is the size up to which list counts are exact: counting reads
+// at most CountCap+1 index entries, about a millisecond.
+const CountCap = 1000
+
+// Count is the size of a list: exact up to CountCap rows, else the
+// planner's estimate (at least CountCap+1), so counting never reads more
+// than CountCap+1 rows.
+type Count struct {
+	N     int64
+	Exact bool
+}
+
+// Rounded is N for an exact count, else N to two significant digits.
+func (c Count) Rounded() int64 {
+	if c.Exact || c.N < 100 {
+		return c.N
+	}
+	p := math.Pow10(int(math.Log10(float64(c.N))) - 1)
+	return int64(math.Round(float64(c.N)/p) * p)
+}
+
+// countCapped counts the rows of `SELECT 1 <from>` (from holds FROM and
+// WHERE with args): exactly up to CountCap, else from the plan's estimate.
+func countCapped(ctx context.Context, db DBTX, from string, args ...any) (Count, error) {
+	var n int64
+	if err := db.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 %s LIMIT %d) x`, from, CountCap+1), args...).Scan(&n); err != nil {
+		return Count{}, err
+	}
+	if n <= CountCap {
+		return Count{N: n, Exact: true}, nil
+	}
+	var plan []byte
+	if err := db.QueryRow(ctx, `EXPLAIN (FORMAT JSON) SELECT 1 `+from, args...).Scan(&plan); err != nil {
+		return Count{}, err
+	}
+	var p []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		} `json:"Plan"`
+	}
+	if err := json.Unmarshal(plan, &p); err != nil || len(p) == 0 {
+		return Count{N: n}, err
+	}
+	return Count{N: max(n, int64(p[0].Plan.Rows))}, nil
+}
+
+// CountEZPassTxns counts the transactions matching f (its cursor and limit
+// aside): exact up to CountCap, else an estimate.
+func CountEZPassTxns(ctx context.Context, db DBTX, f EZPassTxnFilter) (Count, error) {
+	f.Cursor, f.Limit = "", 0
+	if err := f.Validate(); err != nil {
+		return Count{}, err
+	}
+	where, args := f.where()
+	return countCapped(ctx, db, `FROM ezpass_transactions t`+where, args...)
+}
+
+// CountJournals counts the ledger's journals: exact up to CountCap, else an
+// estimate.
+func CountJournals(ctx context.Context, db DBTX) (Count, error) {
+	return countCapped(ctx, db, `FROM ledger_journals`)
+}
