@@ -165,8 +165,9 @@ func userFrom(ctx context.Context) (store.User, bool) {
 	return u, ok
 }
 
-// loadUser puts the session's user in the context; a disabled or deleted
-// user's session is destroyed.
+// loadUser puts the session's user in the context. A session that is no
+// longer bound to its user (sign-out, an admin's reset, disable or role
+// change) or whose user is disabled is destroyed.
 func loadUser(d Deps) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -175,10 +176,18 @@ func loadUser(d Deps) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			u, err := store.UserByID(r.Context(), d.Pool, id)
-			if err != nil || u.Disabled {
-				_ = d.Sessions.Destroy(r.Context())
+			u, err := d.App.SessionUser(r.Context(), d.Sessions.Token(r.Context()), id)
+			if apperror.CodeOf(err) == apperror.NotFound {
+				// Signed out elsewhere, or ended by an admin's change.
+				if err := d.Sessions.Destroy(r.Context()); err != nil {
+					fail(d, w, r, err)
+					return
+				}
 				next.ServeHTTP(w, r)
+				return
+			}
+			if err != nil {
+				fail(d, w, r, err)
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey, u)))

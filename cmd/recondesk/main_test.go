@@ -171,8 +171,20 @@ func TestTwoWorkersRunPeriodicJobOncePerPeriod(t *testing.T) {
 		start(t, map[string]string{"DATABASE_URL": db.URL, "PRUNE_INTERVAL": period.String()}, "serve", "--role", "worker")
 	}
 	began := time.Now()
-	time.Sleep(9 * time.Second)
 	ctx := context.Background()
+	// Wait until three periods' jobs have completed (instead of a fixed sleep).
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		var done int
+		if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'maintenance.prune' AND state = 'completed'`).Scan(&done); err != nil && !strings.Contains(err.Error(), "river_job") {
+			t.Fatal(err)
+		}
+		if done >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d prune jobs completed in %v", done, time.Since(began))
+		}
+	}
 	var total, completed, periods, retried int
 	err := db.Pool.QueryRow(ctx, `
 		SELECT count(*),
