@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
@@ -262,9 +264,30 @@ func clientAddr(r *http.Request) string {
 	return host
 }
 
-// safeNext keeps only local paths as redirect targets.
+// safeNext keeps only paths on this site as redirect targets: no scheme,
+// no host, no control characters or backslashes, and no leading "//"
+// after decoding (browsers read "/\\host", "/%09/host" and "//host" as
+// another host). Anything else goes home.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || next[0] != '/' || len(next) > 2048 {
+		return "/"
+	}
+	decoded, err := url.PathUnescape(next)
+	if err != nil {
+		return "/"
+	}
+	for _, s := range []string{next, decoded} {
+		for _, c := range s {
+			if c < 0x20 || c == 0x7f || c == '\\' || c == utf8.RuneError {
+				return "/"
+			}
+		}
+		if strings.HasPrefix(s, "//") {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
 	return next

@@ -38,10 +38,10 @@ func routes(d Deps) http.Handler {
 
 	r.Use(requestID, recoverPanics(d.Logger), accessLog(d.Logger, d.Metrics), securityHeaders, csrf.Handler)
 
-	// Public: health, metrics, static files.
+	// Public: health (ok/down only), static files. Metrics are for admins
+	// here, or on their own listener (METRICS_ADDR, cmd/recondesk/serve.go).
 	r.Method(http.MethodGet, "/healthz", handleHealthz())
 	r.Method(http.MethodGet, "/readyz", handleReadyz(d))
-	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{}))
 	staticFS, _ := fs.Sub(static.FS, ".")
 	r.Method(http.MethodGet, "/static/*", http.StripPrefix("/static/", staticFiles(staticFS)))
 
@@ -77,6 +77,7 @@ func routes(d Deps) http.Handler {
 			r.Use(requireRole(d, auth.Viewer))
 			r.Method(http.MethodGet, "/", handleHome(d))
 		})
+		r.With(requireRole(d, auth.Admin)).Method(http.MethodGet, "/metrics", promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{}))
 
 		// --- E-ZPass and Ledger pages ---
 		ezpassMatchPageRoutes(r, d)

@@ -24,7 +24,7 @@ type access struct {
 var matrix = []access{
 	{"GET", "/healthz", "", false},
 	{"GET", "/readyz", "", false},
-	{"GET", "/metrics", "", false},
+	{"GET", "/metrics", auth.Admin, false},
 	{"GET", "/static/*", "", false},
 	{"GET", "/login", "", false},
 	{"POST", "/login", "", false},

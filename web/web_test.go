@@ -33,13 +33,19 @@ type bundle struct {
 
 type setupOpts struct {
 	checks []Check
+	// log receives the server's JSON log lines (default: discarded).
+	log io.Writer
 }
 
 // setup starts the real server on a fresh database with one user per role.
 func setup(t *testing.T, opts ...setupOpts) *bundle {
 	t.Helper()
 	db := pgtest.New(t)
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	var logTo io.Writer = io.Discard
+	if len(opts) > 0 && opts[0].log != nil {
+		logTo = opts[0].log
+	}
+	log := slog.New(slog.NewJSONHandler(logTo, nil))
 	cfg, err := config.Load(func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)

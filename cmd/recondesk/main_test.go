@@ -209,3 +209,29 @@ func TestTwoWorkersRunPeriodicJobOncePerPeriod(t *testing.T) {
 		t.Fatalf("completed %d of %d, retried %d", completed, total, retried)
 	}
 }
+
+// TestMetricsOnTheirOwnAddress: METRICS_ADDR serves /metrics; the app's
+// address does not.
+func TestMetricsOnTheirOwnAddress(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	metricsAddr := freeAddr(t)
+	inst := start(t, map[string]string{"DATABASE_URL": db.URL, "METRICS_ADDR": metricsAddr}, "serve", "--role", "worker")
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "# TYPE") {
+		t.Fatalf("METRICS_ADDR /metrics = %d", resp.StatusCode)
+	}
+	resp, err = http.Get("http://" + inst.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("ADDR /metrics = %d; want 404", resp.StatusCode)
+	}
+}
