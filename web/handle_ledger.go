@@ -2,19 +2,26 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 
 	"recondesk/internal/store"
 	"recondesk/views/ledger"
+	"recondesk/web/query"
 )
 
 const ledgerPageSize = 50
 
 func handleLedger(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query().Get("q")
-		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-		page = max(page, 1)
+		q, err := query.Text("search", r.URL.Query().Get("q"))
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		page, err := query.Page(r.URL.Query().Get("page"))
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
 		balances, err := store.DriverBalances(r.Context(), d.Pool, q, ledgerPageSize+1, (page-1)*ledgerPageSize)
 		if err != nil {
 			fail(d, w, r, err)

@@ -16,6 +16,7 @@ import (
 	"recondesk/internal/auth"
 	"recondesk/internal/store"
 	"recondesk/views/ezpass"
+	"recondesk/web/query"
 )
 
 // parseTxnFilter reads the transaction filters of the page, the exports
@@ -31,38 +32,26 @@ func parseTxnFilter(q url.Values, tz *time.Location) (store.EZPassTxnFilter, ezp
 	f := store.EZPassTxnFilter{Status: form.Status, Kind: form.Kind, Agency: form.Agency, Vehicle: form.Vehicle, Driver: form.Driver,
 		Medallion: form.Medallion, Sort: form.Sort, Desc: form.Desc, Cursor: q.Get("cursor")}
 	errs := map[string]string{}
-	day := func(name, s string, next bool) time.Time {
-		if s == "" {
-			return time.Time{}
-		}
-		if t, err := time.Parse(time.RFC3339, s); err == nil {
-			return t
-		}
-		t, err := time.ParseInLocation("2006-01-02", s, tz)
-		if err != nil {
-			errs[name] = "Enter a date like 2026-01-31."
-			return time.Time{}
-		}
-		if next {
-			t = t.AddDate(0, 0, 1)
-		}
-		return t
+	var err error
+	if f.From, err = query.Date(form.From, tz, false); err != nil {
+		errs["from"] = apperror.MessageOf(err)
 	}
-	f.From = day("from", form.From, false)
-	f.To = day("to", form.To, true)
-	if form.Import != "" {
-		id, err := strconv.ParseInt(strings.TrimPrefix(form.Import, "#"), 10, 64)
-		if err != nil || id <= 0 {
-			errs["import"] = "Enter an import number like 12."
-		}
-		f.ImportID = id
+	if f.To, err = query.Date(form.To, tz, true); err != nil {
+		errs["to"] = apperror.MessageOf(err)
 	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 500 {
-			errs["limit"] = "The limit is a number from 1 to 500."
+	if f.ImportID, err = query.ID(form.Import, "12"); err != nil {
+		errs["import"] = "Enter an import number like 12."
+	}
+	if f.Limit, err = query.Limit(form.Limit, 500); err != nil {
+		errs["limit"] = apperror.MessageOf(err)
+	}
+	for name, v := range map[string]*string{"agency": &f.Agency, "vehicle": &f.Vehicle, "driver": &f.Driver, "medallion": &f.Medallion} {
+		if *v, err = query.Text(name, *v); err != nil {
+			errs[name] = apperror.MessageOf(err)
 		}
-		f.Limit = n
+	}
+	if f.Cursor, err = query.Cursor(f.Cursor); err != nil {
+		errs["cursor"] = apperror.MessageOf(err)
 	}
 	if err := f.Validate(); err != nil {
 		if e, ok := err.(*apperror.Error); ok {

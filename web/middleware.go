@@ -9,12 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
@@ -23,6 +21,7 @@ import (
 	"recondesk/internal/auth"
 	"recondesk/internal/metrics"
 	"recondesk/internal/store"
+	"recondesk/web/query"
 )
 
 type ctxKey int
@@ -264,31 +263,5 @@ func clientAddr(r *http.Request) string {
 	return host
 }
 
-// safeNext keeps only paths on this site as redirect targets: no scheme,
-// no host, no control characters or backslashes, and no leading "//"
-// after decoding (browsers read "/\\host", "/%09/host" and "//host" as
-// another host). Anything else goes home.
-func safeNext(next string) string {
-	if next == "" || next[0] != '/' || len(next) > 2048 {
-		return "/"
-	}
-	decoded, err := url.PathUnescape(next)
-	if err != nil {
-		return "/"
-	}
-	for _, s := range []string{next, decoded} {
-		for _, c := range s {
-			if c < 0x20 || c == 0x7f || c == '\\' || c == utf8.RuneError {
-				return "/"
-			}
-		}
-		if strings.HasPrefix(s, "//") {
-			return "/"
-		}
-	}
-	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
-		return "/"
-	}
-	return next
-}
+// safeNext keeps only paths on this site as redirect targets (query.SafeNext).
+func safeNext(next string) string { return query.SafeNext(next) }
