@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/csv"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -145,9 +146,13 @@ func handleTxnExportCSV(d Deps) http.Handler {
 			fail(d, w, r, apperror.FieldErrors(errs))
 			return
 		}
+		// Nothing reaches the client until the csv writer's buffer first
+		// fills, so an early failure (the query itself) is a proper error
+		// status; a failure after that aborts the response.
+		out := &countingWriter{w: w}
+		cw := csv.NewWriter(out)
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+exportName(d, "csv")+`"`)
-		cw := csv.NewWriter(w)
 		_ = cw.Write(exportHeader)
 		n := 0
 		err := store.EachEZPassTxn(r.Context(), d.Pool, f, func(t store.EZPassTxn) error {
@@ -158,11 +163,39 @@ func handleTxnExportCSV(d Deps) http.Handler {
 			}
 			return cw.Write(cells)
 		})
-		cw.Flush()
 		if err != nil {
-			d.Logger.Error("transactions export", "request_id", RequestIDFrom(r.Context()), "err", err.Error())
+			exportFailed(d, w, r, err, out.n > 0)
+			return
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			exportFailed(d, w, r, err, true)
 		}
 	})
+}
+
+// countingWriter counts the bytes handed to the response.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// exportFailed makes a failed export visible: an error status while nothing
+// was sent yet, otherwise an aborted response (the client sees an
+// incomplete transfer, never a clean end of a truncated file). Logged.
+func exportFailed(d Deps, w http.ResponseWriter, r *http.Request, err error, started bool) {
+	if !started {
+		fail(d, w, r, err)
+		return
+	}
+	d.Logger.Error("transactions export aborted mid-stream", "request_id", RequestIDFrom(r.Context()), "route", r.URL.Path, "err", err.Error())
+	panic(http.ErrAbortHandler)
 }
 
 func handleTxnExportXLSX(d Deps) http.Handler {
@@ -219,8 +252,9 @@ func handleTxnExportXLSX(d Deps) http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+exportName(d, "xlsx")+`"`)
-		if _, err := book.WriteTo(w); err != nil {
-			d.Logger.Error("transactions export", "request_id", RequestIDFrom(r.Context()), "err", err.Error())
+		out := &countingWriter{w: w}
+		if _, err := book.WriteTo(out); err != nil {
+			exportFailed(d, w, r, err, out.n > 0)
 		}
 	})
 }
