@@ -136,8 +136,12 @@ func securityHeaders(next http.Handler) http.Handler {
 		csp := "default-src 'self'; script-src 'self' 'nonce-" + nonce + "'; style-src 'self'; img-src 'self' data:; " +
 			"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; frame-src 'self'"
 		if strings.HasPrefix(r.URL.Path, "/admin/jobs") {
-			// River UI is a prebuilt single-page app with inline bootstrapping.
-			csp = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+			// River UI (riverui v0.22 dist/index.html) loads one module
+			// script from its own path and keeps its config in a
+			// <script type="application/json"> block, which is data, not
+			// code: no inline script is needed. Its React components set
+			// inline styles, so styles keep 'unsafe-inline'.
+			csp = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; " +
 				"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 		}
 		h.Set("Content-Security-Policy", csp)

@@ -106,7 +106,7 @@ func routes(d Deps) http.Handler {
 			}
 			if d.RiverUI != nil {
 				r.Handle("/jobs", http.RedirectHandler("/admin/jobs/", http.StatusMovedPermanently))
-				r.Handle("/jobs/*", d.RiverUI)
+				r.Handle("/jobs/*", auditRiverUI(d, d.RiverUI))
 			}
 		})
 

@@ -35,6 +35,8 @@ type setupOpts struct {
 	checks []Check
 	// log receives the server's JSON log lines (default: discarded).
 	log io.Writer
+	// riverUI is mounted at /admin/jobs.
+	riverUI http.Handler
 }
 
 // setup starts the real server on a fresh database with one user per role.
@@ -58,6 +60,7 @@ func setup(t *testing.T, opts ...setupOpts) *bundle {
 	d := Deps{Logger: log, Config: cfg, Pool: db.Pool, River: client, Sessions: NewSessions(db.Pool, false), Metrics: m, Hashing: fastHash, Mailbox: true}
 	if len(opts) > 0 {
 		d.Checks = opts[0].checks
+		d.RiverUI = opts[0].riverUI
 	}
 	b := &bundle{db: db, deps: d, users: map[auth.Role]store.User{}}
 	for _, role := range auth.Roles {
