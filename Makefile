@@ -45,6 +45,12 @@ fuzz: ## run each parser fuzz target briefly (CI does this too)
 	$(GO) test -run='^$$' -fuzz='^FuzzCSVReader$$' -fuzztime=$(FUZZTIME) ./internal/ezpass
 	$(GO) test -run='^$$' -fuzz='^FuzzXLSXReader$$' -fuzztime=$(FUZZTIME) ./internal/ezpass
 	$(GO) test -run='^$$' -fuzz='^FuzzParseAmount$$' -fuzztime=$(FUZZTIME) ./internal/ezpass
+	$(GO) test -run='^$$' -fuzz='^FuzzSafeNext$$' -fuzztime=$(FUZZTIME) ./web/query
+	$(GO) test -run='^$$' -fuzz='^FuzzPage$$' -fuzztime=$(FUZZTIME) ./web/query
+	$(GO) test -run='^$$' -fuzz='^FuzzAfter$$' -fuzztime=$(FUZZTIME) ./web/query
+	$(GO) test -run='^$$' -fuzz='^FuzzText$$' -fuzztime=$(FUZZTIME) ./web/query
+	$(GO) test -run='^$$' -fuzz='^FuzzDate$$' -fuzztime=$(FUZZTIME) ./web/query
+	$(GO) test -run='^$$' -fuzz='^FuzzIDLimitCursor$$' -fuzztime=$(FUZZTIME) ./web/query
 
 clean:
 	rm -rf bin .data

@@ -1,14 +1,17 @@
 package web
 
 import (
-	"github.com/jackc/pgx/v5"
+	"errors"
+	"fmt"
 	"net/http"
-	"net/mail"
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/go-chi/chi/v5"
 
+	"recondesk/internal/app"
 	"recondesk/internal/apperror"
 	"recondesk/internal/auth"
 	"recondesk/internal/store"
@@ -26,34 +29,8 @@ func pathID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
-// userAudit is what the audit log keeps of a user (never the password hash).
-type userAudit struct {
-	Email    string    `json:"email"`
-	Role     auth.Role `json:"role"`
-	Disabled bool      `json:"disabled"`
-}
-
-func auditOf(u store.User) userAudit { return userAudit{u.Email, u.Role, u.Disabled} }
-
-// userInput is the create-user form.
-type userInput struct {
-	Email, Role, Password string
-}
-
-// Validate returns a message per invalid field.
-func (in userInput) Validate() map[string]string {
-	errs := map[string]string{}
-	if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email {
-		errs["email"] = "Enter an email address like name@example.com."
-	}
-	if _, err := auth.ParseRole(in.Role); err != nil {
-		errs["role"] = "Choose viewer, finance or admin."
-	}
-	if msg := auth.CheckPasswordPolicy(in.Password); msg != "" {
-		errs["password"] = msg
-	}
-	return errs
-}
+// userInput is the create-user form (kept for callers of the old name).
+type userInput = app.NewUser
 
 func handleUsers(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -70,28 +47,19 @@ func renderUsers(d Deps, w http.ResponseWriter, r *http.Request, status int, f a
 	render(w, r, status, admin.UsersPage(shellFor(d, r, "Users", "Admin"), users, f, d.Mailbox), nil)
 }
 
+// actorOf is the signed-in user as the actor of a use case.
+func actorOf(r *http.Request) app.Actor {
+	u, _ := userFrom(r.Context())
+	return app.User(u.ID)
+}
+
 func handleUserCreate(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		me, _ := userFrom(r.Context())
-		in := userInput{Email: auth.NormaliseEmail(r.PostFormValue("email")), Role: r.PostFormValue("role"), Password: r.PostFormValue("password")}
-		if errs := in.Validate(); len(errs) > 0 {
-			renderUsers(d, w, r, http.StatusUnprocessableEntity, admin.UserForm{Email: in.Email, Role: in.Role, Errors: errs})
-			return
-		}
-		hash, err := auth.HashPassword(in.Password, d.Hashing)
-		if err != nil {
-			fail(d, w, r, err)
-			return
-		}
-		err = store.InTx(r.Context(), d.Pool, func(tx pgxTx) error {
-			u, err := store.CreateUser(r.Context(), tx, in.Email, auth.Role(in.Role), hash)
-			if err != nil {
-				return err
-			}
-			return store.Audit(r.Context(), tx, store.UserActor(me.ID), "user.create", "user", itoa(u.ID), nil, auditOf(u), "")
-		})
-		if apperror.CodeOf(err) == apperror.Conflict {
-			renderUsers(d, w, r, http.StatusUnprocessableEntity, admin.UserForm{Email: in.Email, Role: in.Role, Errors: map[string]string{"email": apperror.MessageOf(err)}})
+		in := app.NewUser{Email: auth.NormaliseEmail(r.PostFormValue("email")), Role: r.PostFormValue("role"), Password: r.PostFormValue("password")}
+		_, err := d.App.CreateUser(r.Context(), actorOf(r), in, "")
+		var e *apperror.Error
+		if errors.As(err, &e) && len(e.Fields) > 0 {
+			renderUsers(d, w, r, http.StatusUnprocessableEntity, admin.UserForm{Email: in.Email, Role: in.Role, Errors: e.Fields})
 			return
 		}
 		if err != nil {
@@ -103,73 +71,78 @@ func handleUserCreate(d Deps) http.Handler {
 	})
 }
 
-func handleUserUpdate(d Deps) http.Handler {
+// handleUser is one user's page: access, password reset and API tokens.
+func handleUser(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		me, _ := userFrom(r.Context())
 		id, err := pathID(r, "id")
 		if err != nil {
 			fail(d, w, r, err)
 			return
 		}
-		role, err := auth.ParseRole(r.PostFormValue("role"))
-		if err != nil {
-			fail(d, w, r, apperror.New(apperror.Invalid, "Choose viewer, finance or admin."))
-			return
-		}
-		disabled := r.PostFormValue("disabled") == "1"
-		err = store.InTx(r.Context(), d.Pool, func(tx pgxTx) error {
-			before, err := store.UserByID(r.Context(), tx, id)
-			if err != nil {
-				return err
-			}
-			after, err := store.UpdateUser(r.Context(), tx, id, role, disabled)
-			if err != nil {
-				return err
-			}
-			if n, err := store.CountAdmins(r.Context(), tx); err != nil || n == 0 {
-				return firstErr(err, apperror.New(apperror.Rule, "Keep at least one enabled admin."))
-			}
-			return store.Audit(r.Context(), tx, store.UserActor(me.ID), "user.update", "user", itoa(id), auditOf(before), auditOf(after), "")
-		})
+		u, err := d.App.UserDetail(r.Context(), id)
 		if err != nil {
 			fail(d, w, r, err)
 			return
 		}
+		render(w, r, http.StatusOK, admin.UserPage(shellFor(d, r, u.User.Email, "Admin"), u.User, u.Tokens, d.Mailbox), nil)
+	})
+}
+
+// back returns to the page the admin came from: the user's page or the list.
+func back(r *http.Request, id int64) string {
+	if r.PostFormValue("back") == "user" {
+		return "/admin/users/" + itoa(id)
+	}
+	return "/admin/users"
+}
+
+func handleUserUpdate(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		ch := app.UserChange{Role: auth.Role(r.PostFormValue("role")), Disabled: r.PostFormValue("disabled") == "1"}
+		if _, err := d.App.UpdateUser(r.Context(), actorOf(r), id, ch); err != nil {
+			fail(d, w, r, err)
+			return
+		}
 		flash(d, r, "success", "User saved.")
-		redirect(w, r, "/admin/users")
+		redirect(w, r, back(r, id))
 	})
 }
 
 func handleUserPassword(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		me, _ := userFrom(r.Context())
 		id, err := pathID(r, "id")
 		if err != nil {
 			fail(d, w, r, err)
 			return
 		}
-		pw := r.PostFormValue("password")
-		if msg := auth.CheckPasswordPolicy(pw); msg != "" {
-			fail(d, w, r, apperror.New(apperror.Rule, "The new password was not accepted: %s", msg))
+		if err := d.App.ResetPassword(r.Context(), actorOf(r), id, r.PostFormValue("password")); err != nil {
+			fail(d, w, r, err)
 			return
 		}
-		hash, err := auth.HashPassword(pw, d.Hashing)
+		flash(d, r, "success", "Password reset; the user's sessions have ended.")
+		redirect(w, r, back(r, id))
+	})
+}
+
+func handleUserTokensRevoke(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
 		if err != nil {
 			fail(d, w, r, err)
 			return
 		}
-		err = store.InTx(r.Context(), d.Pool, func(tx pgxTx) error {
-			if err := store.SetUserPassword(r.Context(), tx, id, hash); err != nil {
-				return err
-			}
-			return store.Audit(r.Context(), tx, store.UserActor(me.ID), "user.password_reset", "user", itoa(id), nil, nil, "")
-		})
+		n, err := d.App.RevokeAllTokens(r.Context(), actorOf(r), id)
 		if err != nil {
 			fail(d, w, r, err)
 			return
 		}
-		flash(d, r, "success", "Password reset.")
-		redirect(w, r, "/admin/users")
+		flash(d, r, "success", fmt.Sprintf("%d API token(s) revoked.", n))
+		redirect(w, r, "/admin/users/"+itoa(id))
 	})
 }
 
@@ -197,53 +170,25 @@ func renderTokens(d Deps, w http.ResponseWriter, r *http.Request, newToken strin
 // redirect): it is shown once and never stored, not even in the session.
 func handleTokenCreate(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		me, _ := userFrom(r.Context())
-		userID, err := strconv.ParseInt(r.PostFormValue("user_id"), 10, 64)
-		name := r.PostFormValue("name")
-		if err != nil || name == "" {
-			fail(d, w, r, apperror.New(apperror.Invalid, "Choose a user and name the token."))
-			return
-		}
-		token, hash, prefix, err := auth.NewToken()
-		if err != nil {
-			fail(d, w, r, err)
-			return
-		}
-		err = store.InTx(r.Context(), d.Pool, func(tx pgxTx) error {
-			if _, err := store.UserByID(r.Context(), tx, userID); err != nil {
-				return err
-			}
-			id, err := store.CreateAPIToken(r.Context(), tx, userID, name, prefix, hash, me.ID)
-			if err != nil {
-				return err
-			}
-			return store.Audit(r.Context(), tx, store.UserActor(me.ID), "api_token.create", "api_token", itoa(id), nil,
-				map[string]any{"user_id": userID, "name": name, "prefix": prefix}, "")
-		})
+		userID, _ := strconv.ParseInt(r.PostFormValue("user_id"), 10, 64)
+		res, err := d.App.CreateToken(r.Context(), actorOf(r), userID, r.PostFormValue("name"))
 		if err != nil {
 			fail(d, w, r, err)
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		renderTokens(d, w, r, token)
+		renderTokens(d, w, r, res.Token)
 	})
 }
 
 func handleTokenRevoke(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		me, _ := userFrom(r.Context())
 		id, err := pathID(r, "id")
 		if err != nil {
 			fail(d, w, r, err)
 			return
 		}
-		err = store.InTx(r.Context(), d.Pool, func(tx pgxTx) error {
-			if err := store.RevokeAPIToken(r.Context(), tx, id); err != nil {
-				return err
-			}
-			return store.Audit(r.Context(), tx, store.UserActor(me.ID), "api_token.revoke", "api_token", itoa(id), nil, nil, "")
-		})
-		if err != nil {
+		if err := d.App.RevokeToken(r.Context(), actorOf(r), id); err != nil {
 			fail(d, w, r, err)
 			return
 		}

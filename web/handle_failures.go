@@ -16,6 +16,7 @@ import (
 	"recondesk/internal/auth"
 	"recondesk/internal/store"
 	"recondesk/views/failures"
+	"recondesk/web/query"
 )
 
 const failuresPageSize = 100
@@ -23,8 +24,16 @@ const failuresPageSize = 100
 func handleFailures(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := userFrom(r.Context())
-		code := r.URL.Query().Get("code")
-		after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+		code, err := query.Text("code", r.URL.Query().Get("code"))
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		after, err := query.After(r.URL.Query().Get("after"))
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
 		groups, err := store.FailureGroups(r.Context(), d.Pool)
 		if err != nil {
 			fail(d, w, r, err)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5"
@@ -14,6 +13,7 @@ import (
 	"recondesk/internal/auth"
 	"recondesk/internal/store"
 	"recondesk/views/fleet"
+	"recondesk/web/query"
 )
 
 // fleetEntities are the fleet pages, in the order of their tabs.
@@ -37,10 +37,16 @@ const fleetPageSize = 50
 
 func fleetPage(d Deps, r *http.Request, e fleet.Entity, up *fleet.Upload) (fleet.PageData, error) {
 	u, _ := userFrom(r.Context())
-	q := r.URL.Query().Get("q")
-	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	q, err := query.Text("search", r.URL.Query().Get("q"))
+	if err != nil {
+		return fleet.PageData{}, err
+	}
+	page, err := query.Page(r.URL.Query().Get("page"))
+	if err != nil {
+		return fleet.PageData{}, err
+	}
 	data := fleet.PageData{Entities: fleetEntities, Entity: e, Q: q, CanEdit: u.Role.Allows(auth.Admin), Upload: up}
-	err := store.InTx(r.Context(), d.Pool, func(tx pgx.Tx) error {
+	err = store.InTx(r.Context(), d.Pool, func(tx pgx.Tx) error {
 		var err error
 		data.List, err = store.BrowseFleet(r.Context(), tx, e.Name, q, page, fleetPageSize, d.Config.EZPassTZ)
 		return err

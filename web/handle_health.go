@@ -12,7 +12,9 @@ func handleHealthz() http.Handler {
 	})
 }
 
-// handleReadyz probes PostgreSQL and every configured dependency.
+// handleReadyz probes PostgreSQL and every configured dependency. It is
+// public, so it says only ok or down per dependency; why one is down goes
+// to the log (with the request id), never into the response.
 func handleReadyz(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
@@ -22,7 +24,8 @@ func handleReadyz(d Deps) http.Handler {
 		status := http.StatusOK
 		for _, c := range checks {
 			if err := c.Probe(ctx); err != nil {
-				result[c.Name] = "down: " + err.Error()
+				d.Logger.Warn("readyz: dependency down", "request_id", RequestIDFrom(r.Context()), "dependency", c.Name, "err", err.Error())
+				result[c.Name] = "down"
 				status = http.StatusServiceUnavailable
 			} else {
 				result[c.Name] = "ok"

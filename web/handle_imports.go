@@ -19,6 +19,7 @@ import (
 	"recondesk/internal/auth"
 	"recondesk/internal/store"
 	"recondesk/views/ezpass"
+	"recondesk/web/query"
 )
 
 // ezpassImportPageRoutes registers the Imports and Transactions pages.
@@ -84,7 +85,12 @@ func handleImport(d Deps) http.Handler {
 			fail(d, w, r, err)
 			return
 		}
-		after, _ := strconv.Atoi(r.URL.Query().Get("after"))
+		after64, err := query.After(r.URL.Query().Get("after"))
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		after := int(after64)
 		errs, err := store.ListEZPassImportErrors(r.Context(), d.Pool, imp.ID, max(0, after), importErrorsPage+1)
 		if err != nil {
 			fail(d, w, r, err)

@@ -11,7 +11,6 @@ import (
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
-	"recondesk/internal/app"
 	"recondesk/internal/auth"
 	"recondesk/internal/store"
 	views "recondesk/views/inbox"
@@ -40,11 +39,6 @@ func inboxPageRoutes(r chi.Router, d Deps) {
 		r.Method(http.MethodPost, "/disputes/{id}/reject", handleDisputeDecision(d, false))
 		r.Method(http.MethodPost, "/faulty/batches/{id}/reply", handleBatchReply(d))
 	})
-}
-
-func actorOf(r *http.Request) app.Actor {
-	u, _ := userFrom(r.Context())
-	return app.User(u.ID)
 }
 
 func canAct(r *http.Request) bool {

@@ -2,19 +2,26 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 
 	"recondesk/internal/store"
 	"recondesk/views/ledger"
+	"recondesk/web/query"
 )
 
 const ledgerPageSize = 50
 
 func handleLedger(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query().Get("q")
-		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-		page = max(page, 1)
+		q, err := query.Text("search", r.URL.Query().Get("q"))
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		page, err := query.Page(r.URL.Query().Get("page"))
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
 		balances, err := store.DriverBalances(r.Context(), d.Pool, q, ledgerPageSize+1, (page-1)*ledgerPageSize)
 		if err != nil {
 			fail(d, w, r, err)
@@ -46,8 +53,16 @@ func handleDriverStatement(d Deps) http.Handler {
 			return
 		}
 		q := r.URL.Query()
-		before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
-		after, _ := strconv.ParseInt(q.Get("after"), 10, 64)
+		before, err := query.After(q.Get("before"))
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		after, err := query.After(q.Get("after"))
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
 		page, err := store.DriverStatementPage(r.Context(), d.Pool, store.StatementPageQuery{DriverID: id, Before: before, After: after})
 		if err != nil {
 			fail(d, w, r, err)

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/csv"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"recondesk/internal/auth"
 	"recondesk/internal/store"
 	"recondesk/views/ezpass"
+	"recondesk/web/query"
 )
 
 // parseTxnFilter reads the transaction filters of the page, the exports
@@ -31,38 +33,26 @@ func parseTxnFilter(q url.Values, tz *time.Location) (store.EZPassTxnFilter, ezp
 	f := store.EZPassTxnFilter{Status: form.Status, Kind: form.Kind, Agency: form.Agency, Vehicle: form.Vehicle, Driver: form.Driver,
 		Medallion: form.Medallion, Sort: form.Sort, Desc: form.Desc, Cursor: q.Get("cursor")}
 	errs := map[string]string{}
-	day := func(name, s string, next bool) time.Time {
-		if s == "" {
-			return time.Time{}
-		}
-		if t, err := time.Parse(time.RFC3339, s); err == nil {
-			return t
-		}
-		t, err := time.ParseInLocation("2006-01-02", s, tz)
-		if err != nil {
-			errs[name] = "Enter a date like 2026-01-31."
-			return time.Time{}
-		}
-		if next {
-			t = t.AddDate(0, 0, 1)
-		}
-		return t
+	var err error
+	if f.From, err = query.Date(form.From, tz, false); err != nil {
+		errs["from"] = apperror.MessageOf(err)
 	}
-	f.From = day("from", form.From, false)
-	f.To = day("to", form.To, true)
-	if form.Import != "" {
-		id, err := strconv.ParseInt(strings.TrimPrefix(form.Import, "#"), 10, 64)
-		if err != nil || id <= 0 {
-			errs["import"] = "Enter an import number like 12."
-		}
-		f.ImportID = id
+	if f.To, err = query.Date(form.To, tz, true); err != nil {
+		errs["to"] = apperror.MessageOf(err)
 	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 500 {
-			errs["limit"] = "The limit is a number from 1 to 500."
+	if f.ImportID, err = query.ID(form.Import, "12"); err != nil {
+		errs["import"] = "Enter an import number like 12."
+	}
+	if f.Limit, err = query.Limit(form.Limit, 500); err != nil {
+		errs["limit"] = apperror.MessageOf(err)
+	}
+	for name, v := range map[string]*string{"agency": &f.Agency, "vehicle": &f.Vehicle, "driver": &f.Driver, "medallion": &f.Medallion} {
+		if *v, err = query.Text(name, *v); err != nil {
+			errs[name] = apperror.MessageOf(err)
 		}
-		f.Limit = n
+	}
+	if f.Cursor, err = query.Cursor(f.Cursor); err != nil {
+		errs["cursor"] = apperror.MessageOf(err)
 	}
 	if err := f.Validate(); err != nil {
 		if e, ok := err.(*apperror.Error); ok {
@@ -160,9 +150,13 @@ func handleTxnExportCSV(d Deps) http.Handler {
 			fail(d, w, r, apperror.FieldErrors(errs))
 			return
 		}
+		// Nothing reaches the client until the csv writer's buffer first
+		// fills, so an early failure (the query itself) is a proper error
+		// status; a failure after that aborts the response.
+		out := &countingWriter{w: w}
+		cw := csv.NewWriter(out)
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+exportName(d, "csv")+`"`)
-		cw := csv.NewWriter(w)
 		_ = cw.Write(exportHeader)
 		n := 0
 		err := store.EachEZPassTxn(r.Context(), d.Pool, f, func(t store.EZPassTxn) error {
@@ -173,11 +167,39 @@ func handleTxnExportCSV(d Deps) http.Handler {
 			}
 			return cw.Write(cells)
 		})
-		cw.Flush()
 		if err != nil {
-			d.Logger.Error("transactions export", "request_id", RequestIDFrom(r.Context()), "err", err.Error())
+			exportFailed(d, w, r, err, out.n > 0)
+			return
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			exportFailed(d, w, r, err, true)
 		}
 	})
+}
+
+// countingWriter counts the bytes handed to the response.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// exportFailed makes a failed export visible: an error status while nothing
+// was sent yet, otherwise an aborted response (the client sees an
+// incomplete transfer, never a clean end of a truncated file). Logged.
+func exportFailed(d Deps, w http.ResponseWriter, r *http.Request, err error, started bool) {
+	if !started {
+		fail(d, w, r, err)
+		return
+	}
+	d.Logger.Error("transactions export aborted mid-stream", "request_id", RequestIDFrom(r.Context()), "route", r.URL.Path, "err", err.Error())
+	panic(http.ErrAbortHandler)
 }
 
 func handleTxnExportXLSX(d Deps) http.Handler {
@@ -234,8 +256,9 @@ func handleTxnExportXLSX(d Deps) http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+exportName(d, "xlsx")+`"`)
-		if _, err := book.WriteTo(w); err != nil {
-			d.Logger.Error("transactions export", "request_id", RequestIDFrom(r.Context()), "err", err.Error())
+		out := &countingWriter{w: w}
+		if _, err := book.WriteTo(out); err != nil {
+			exportFailed(d, w, r, err, out.n > 0)
 		}
 	})
 }

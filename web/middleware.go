@@ -21,6 +21,7 @@ import (
 	"recondesk/internal/auth"
 	"recondesk/internal/metrics"
 	"recondesk/internal/store"
+	"recondesk/web/query"
 )
 
 type ctxKey int
@@ -135,8 +136,12 @@ func securityHeaders(next http.Handler) http.Handler {
 		csp := "default-src 'self'; script-src 'self' 'nonce-" + nonce + "'; style-src 'self'; img-src 'self' data:; " +
 			"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; frame-src 'self'"
 		if strings.HasPrefix(r.URL.Path, "/admin/jobs") {
-			// River UI is a prebuilt single-page app with inline bootstrapping.
-			csp = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+			// River UI (riverui v0.22 dist/index.html) loads one module
+			// script from its own path and keeps its config in a
+			// <script type="application/json"> block, which is data, not
+			// code: no inline script is needed. Its React components set
+			// inline styles, so styles keep 'unsafe-inline'.
+			csp = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; " +
 				"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 		}
 		h.Set("Content-Security-Policy", csp)
@@ -165,8 +170,9 @@ func userFrom(ctx context.Context) (store.User, bool) {
 	return u, ok
 }
 
-// loadUser puts the session's user in the context; a disabled or deleted
-// user's session is destroyed.
+// loadUser puts the session's user in the context. A session that is no
+// longer bound to its user (sign-out, an admin's reset, disable or role
+// change) or whose user is disabled is destroyed.
 func loadUser(d Deps) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -175,10 +181,18 @@ func loadUser(d Deps) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			u, err := store.UserByID(r.Context(), d.Pool, id)
-			if err != nil || u.Disabled {
-				_ = d.Sessions.Destroy(r.Context())
+			u, err := d.App.SessionUser(r.Context(), d.Sessions.Token(r.Context()), id)
+			if apperror.CodeOf(err) == apperror.NotFound {
+				// Signed out elsewhere, or ended by an admin's change.
+				if err := d.Sessions.Destroy(r.Context()); err != nil {
+					fail(d, w, r, err)
+					return
+				}
 				next.ServeHTTP(w, r)
+				return
+			}
+			if err != nil {
+				fail(d, w, r, err)
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey, u)))
@@ -253,10 +267,5 @@ func clientAddr(r *http.Request) string {
 	return host
 }
 
-// safeNext keeps only local paths as redirect targets.
-func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/"
-	}
-	return next
-}
+// safeNext keeps only paths on this site as redirect targets (query.SafeNext).
+func safeNext(next string) string { return query.SafeNext(next) }

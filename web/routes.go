@@ -39,10 +39,10 @@ func routes(d Deps) http.Handler {
 
 	r.Use(requestID, recoverPanics(d.Logger), accessLog(d.Logger, d.Metrics), securityHeaders, csrf.Handler)
 
-	// Public: health, metrics, static files.
+	// Public: health (ok/down only), static files. Metrics are for admins
+	// here, or on their own listener (METRICS_ADDR, cmd/recondesk/serve.go).
 	r.Method(http.MethodGet, "/healthz", handleHealthz())
 	r.Method(http.MethodGet, "/readyz", handleReadyz(d))
-	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{}))
 	staticFS, _ := fs.Sub(static.FS, ".")
 	r.Method(http.MethodGet, "/static/*", http.StripPrefix("/static/", staticFiles(staticFS)))
 
@@ -78,6 +78,7 @@ func routes(d Deps) http.Handler {
 			r.Use(requireRole(d, auth.Viewer))
 			r.Method(http.MethodGet, "/", handleHome(d))
 		})
+		r.With(requireRole(d, auth.Admin)).Method(http.MethodGet, "/metrics", promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{}))
 
 		// --- E-ZPass and Ledger pages ---
 		ezpassMatchPageRoutes(r, d)
@@ -94,7 +95,9 @@ func routes(d Deps) http.Handler {
 			r.Use(requireRole(d, auth.Admin))
 			r.Method(http.MethodGet, "/users", handleUsers(d))
 			r.Method(http.MethodPost, "/users", handleUserCreate(d))
+			r.Method(http.MethodGet, "/users/{id}", handleUser(d))
 			r.Method(http.MethodPost, "/users/{id}", handleUserUpdate(d))
+			r.Method(http.MethodPost, "/users/{id}/tokens/revoke", handleUserTokensRevoke(d))
 			r.Method(http.MethodPost, "/users/{id}/password", handleUserPassword(d))
 			r.Method(http.MethodGet, "/tokens", handleTokens(d))
 			r.Method(http.MethodPost, "/tokens", handleTokenCreate(d))
@@ -107,7 +110,7 @@ func routes(d Deps) http.Handler {
 			}
 			if d.RiverUI != nil {
 				r.Handle("/jobs", http.RedirectHandler("/admin/jobs/", http.StatusMovedPermanently))
-				r.Handle("/jobs/*", d.RiverUI)
+				r.Handle("/jobs/*", auditRiverUI(d, d.RiverUI))
 			}
 		})
 

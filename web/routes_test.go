@@ -24,7 +24,7 @@ type access struct {
 var matrix = []access{
 	{"GET", "/healthz", "", false},
 	{"GET", "/readyz", "", false},
-	{"GET", "/metrics", "", false},
+	{"GET", "/metrics", auth.Admin, false},
 	{"GET", "/static/*", "", false},
 	{"GET", "/login", "", false},
 	{"POST", "/login", "", false},
@@ -32,7 +32,9 @@ var matrix = []access{
 	{"GET", "/", auth.Viewer, false},
 	{"GET", "/admin/users", auth.Admin, false},
 	{"POST", "/admin/users", auth.Admin, false},
+	{"GET", "/admin/users/{id}", auth.Admin, false},
 	{"POST", "/admin/users/{id}", auth.Admin, false},
+	{"POST", "/admin/users/{id}/tokens/revoke", auth.Admin, false},
 	{"POST", "/admin/users/{id}/password", auth.Admin, false},
 	{"GET", "/admin/tokens", auth.Admin, false},
 	{"POST", "/admin/tokens", auth.Admin, false},

@@ -86,5 +86,14 @@ func NewServer(d Deps) http.Handler {
 		d.App = app.New(app.Deps{Pool: d.Pool, Logger: d.Logger, Metrics: d.Metrics, Config: d.Config, Now: d.Now, Faulty: faultyAppDeps(d)})
 		d.App.UseJobs(d.River)
 	}
+	if d.App.Auth.Hashing == (auth.Params{}) {
+		d.App.Auth.Hashing = d.Hashing
+	}
+	if d.App.Auth.Throttle == (auth.Throttle{}) {
+		d.App.Auth.Throttle = d.Throttle
+	}
+	if d.Sessions != nil && d.App.Auth.SessionLifetime == 0 {
+		d.App.Auth.SessionLifetime = d.Sessions.Lifetime
+	}
 	return routes(d)
 }

@@ -33,13 +33,21 @@ type bundle struct {
 
 type setupOpts struct {
 	checks []Check
+	// log receives the server's JSON log lines (default: discarded).
+	log io.Writer
+	// riverUI is mounted at /admin/jobs.
+	riverUI http.Handler
 }
 
 // setup starts the real server on a fresh database with one user per role.
 func setup(t *testing.T, opts ...setupOpts) *bundle {
 	t.Helper()
 	db := pgtest.New(t)
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	var logTo io.Writer = io.Discard
+	if len(opts) > 0 && opts[0].log != nil {
+		logTo = opts[0].log
+	}
+	log := slog.New(slog.NewJSONHandler(logTo, nil))
 	cfg, err := config.Load(func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +60,7 @@ func setup(t *testing.T, opts ...setupOpts) *bundle {
 	d := Deps{Logger: log, Config: cfg, Pool: db.Pool, River: client, Sessions: NewSessions(db.Pool, false), Metrics: m, Hashing: fastHash, Mailbox: true}
 	if len(opts) > 0 {
 		d.Checks = opts[0].checks
+		d.RiverUI = opts[0].riverUI
 	}
 	b := &bundle{db: db, deps: d, users: map[auth.Role]store.User{}}
 	for _, role := range auth.Roles {

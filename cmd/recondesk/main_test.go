@@ -171,8 +171,20 @@ func TestTwoWorkersRunPeriodicJobOncePerPeriod(t *testing.T) {
 		start(t, map[string]string{"DATABASE_URL": db.URL, "PRUNE_INTERVAL": period.String()}, "serve", "--role", "worker")
 	}
 	began := time.Now()
-	time.Sleep(9 * time.Second)
 	ctx := context.Background()
+	// Wait until three periods' jobs have completed (instead of a fixed sleep).
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		var done int
+		if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'maintenance.prune' AND state = 'completed'`).Scan(&done); err != nil && !strings.Contains(err.Error(), "river_job") {
+			t.Fatal(err)
+		}
+		if done >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d prune jobs completed in %v", done, time.Since(began))
+		}
+	}
 	var total, completed, periods, retried int
 	err := db.Pool.QueryRow(ctx, `
 		SELECT count(*),
@@ -195,5 +207,31 @@ func TestTwoWorkersRunPeriodicJobOncePerPeriod(t *testing.T) {
 	}
 	if retried != 0 || completed < total-1 {
 		t.Fatalf("completed %d of %d, retried %d", completed, total, retried)
+	}
+}
+
+// TestMetricsOnTheirOwnAddress: METRICS_ADDR serves /metrics; the app's
+// address does not.
+func TestMetricsOnTheirOwnAddress(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	metricsAddr := freeAddr(t)
+	inst := start(t, map[string]string{"DATABASE_URL": db.URL, "METRICS_ADDR": metricsAddr}, "serve", "--role", "worker")
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "# TYPE") {
+		t.Fatalf("METRICS_ADDR /metrics = %d", resp.StatusCode)
+	}
+	resp, err = http.Get("http://" + inst.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("ADDR /metrics = %d; want 404", resp.StatusCode)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 	"riverqueue.com/riverui"
 
@@ -148,6 +149,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 		handler = healthOnly(pool, m)
 	}
 
+	if cfg.MetricsAddr != "" {
+		if err := serveMetrics(ctx, g, cfg.MetricsAddr, m, log); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on ADDR=%s: %w", cfg.Addr, err)
@@ -175,6 +181,32 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 		return srv.Shutdown(shutCtx)
 	})
 	return g.Wait()
+}
+
+// serveMetrics serves Prometheus metrics, and nothing else, on their own
+// listener (METRICS_ADDR), until ctx ends.
+func serveMetrics(ctx context.Context, g *errgroup.Group, addr string, m *metrics.Metrics, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on METRICS_ADDR=%s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	log.Info("metrics listening", "addr", ln.Addr().String())
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutCtx)
+	})
+	return nil
 }
 
 // healthOnly is the HTTP surface of a worker-only process.

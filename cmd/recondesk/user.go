@@ -9,6 +9,8 @@ import (
 	"io"
 	"strings"
 
+	"recondesk/internal/app"
+	"recondesk/internal/apperror"
 	"recondesk/internal/auth"
 	"recondesk/internal/config"
 	"recondesk/internal/store"
@@ -37,24 +39,23 @@ func cmdUser(ctx context.Context, cfg config.Config, args []string, stdin io.Rea
 	if msg := auth.CheckPasswordPolicy(password); msg != "" {
 		return fmt.Errorf("password on stdin refused: %s", msg)
 	}
-	hash, err := auth.HashPassword(password, auth.DefaultParams)
-	if err != nil {
-		return err
-	}
 	pool, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	var u store.User
-	err = store.InTx(ctx, pool, func(tx pgxTx) error {
-		u, err = store.CreateUser(ctx, tx, *email, role, hash)
-		if err != nil {
-			return err
+	a := app.New(app.Deps{Pool: pool, Config: cfg})
+	u, err := a.CreateUser(ctx, app.System("cli"), app.NewUser{Email: *email, Role: string(role), Password: password}, "created with recondesk user add")
+	var e *apperror.Error
+	if errors.As(err, &e) && len(e.Fields) > 0 {
+		var msgs []string
+		for _, k := range []string{"email", "role", "password"} {
+			if m := e.Fields[k]; m != "" {
+				msgs = append(msgs, k+": "+m)
+			}
 		}
-		return store.Audit(ctx, tx, "system:cli", "user.create", "user", fmt.Sprint(u.ID), nil,
-			map[string]any{"email": u.Email, "role": u.Role}, "created with recondesk user add")
-	})
+		return fmt.Errorf("user refused: %s", strings.Join(msgs, "; "))
+	}
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,7 @@ type Deps struct {
 
 	EZPass EZPassDeps
 	Faulty FaultyDeps
+	Auth   AuthDeps
 }
 
 // App is the application layer. Build it with New, then hand it the River

@@ -19,6 +19,9 @@ const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/recondesk?sslmode
 type Config struct {
 	DatabaseURL string
 	Addr        string
+	// MetricsAddr serves /metrics on its own listener; empty turns it off
+	// (admins can still read /metrics through the app).
+	MetricsAddr string
 	BaseURL     string
 	// SecureCookies marks the session cookie Secure; on when BaseURL is https.
 	SecureCookies bool
@@ -75,6 +78,7 @@ type Var struct {
 var Vars = []Var{
 	{"DATABASE_URL", DefaultDatabaseURL, "PostgreSQL connection string (the database is created by `dev` if missing)"},
 	{"ADDR", "127.0.0.1:8080", "HTTP listen address"},
+	{"METRICS_ADDR", "", "listen address of a separate /metrics endpoint for Prometheus, e.g. 127.0.0.1:9090; empty turns it off (admins can still read /metrics)"},
 	{"BASE_URL", "", "public URL (default http://ADDR); https turns on Secure cookies"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"MONGODB_URI", "", "EMSP MongoDB; empty in `dev` starts the embedded MongoDB-compatible server"},
@@ -134,6 +138,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c := Config{
 		DatabaseURL:       get("DATABASE_URL"),
 		Addr:              get("ADDR"),
+		MetricsAddr:       get("METRICS_ADDR"),
 		BaseURL:           strings.TrimRight(get("BASE_URL"), "/"),
 		LogLevel:          get("LOG_LEVEL"),
 		MongoURI:          get("MONGODB_URI"),

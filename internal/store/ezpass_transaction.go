@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"recondesk/internal/apperror"
 	"recondesk/internal/ezpass"
@@ -207,7 +208,37 @@ func decodeCursor(s string) (txnCursor, error) {
 			err = fmt.Errorf("store: cursor sort %q", c.Sort)
 		}
 	}
+	if err == nil {
+		err = c.checkValue()
+	}
 	return c, err
+}
+
+// checkValue refuses a cursor whose value PostgreSQL could not read as its
+// sort's type (a forged or damaged link), so it is a 400, not a 500.
+func (c txnCursor) checkValue() error {
+	bad := fmt.Errorf("store: cursor value %q for sort %q", c.Value, c.Sort)
+	if strings.ContainsRune(c.Value, 0) || !utf8.ValidString(c.Value) || len(c.Value) > 512 || c.ID < 0 {
+		return bad
+	}
+	switch txnSorts[c.Sort].typ {
+	case "timestamptz":
+		ok := false
+		for _, layout := range []string{"2006-01-02 15:04:05.999999999-07", "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999-07:00:00", time.RFC3339Nano} {
+			if t, err := time.Parse(layout, c.Value); err == nil && t.Year() >= 1 && t.Year() <= 9999 {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return bad
+		}
+	case "bigint":
+		if _, err := strconv.ParseInt(c.Value, 10, 64); err != nil {
+			return bad
+		}
+	}
+	return nil
 }
 
 func (c txnCursor) encode() string {

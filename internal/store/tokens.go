@@ -48,9 +48,21 @@ func UserByTokenHash(ctx context.Context, db DBTX, hash []byte) (User, error) {
 
 // ListAPITokens returns every token, newest first.
 func ListAPITokens(ctx context.Context, db DBTX) ([]APIToken, error) {
+	return listAPITokens(ctx, db, 0)
+}
+
+// ListUserAPITokens returns one user's tokens, newest first.
+func ListUserAPITokens(ctx context.Context, db DBTX, userID int64) ([]APIToken, error) {
+	return listAPITokens(ctx, db, userID)
+}
+
+// listAPITokens lists the tokens of userID, or every token when it is 0.
+func listAPITokens(ctx context.Context, db DBTX, userID int64) ([]APIToken, error) {
 	rows, err := db.Query(ctx, `
 		SELECT t.id, t.user_id, u.email, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at
-		FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.created_at DESC, t.id DESC`)
+		FROM api_tokens t JOIN users u ON u.id = t.user_id
+		WHERE $1 = 0 OR t.user_id = $1
+		ORDER BY t.created_at DESC, t.id DESC`, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -68,4 +80,14 @@ func RevokeAPIToken(ctx context.Context, db DBTX, id int64) error {
 		return apperror.New(apperror.NotFound, "The API token was not found.")
 	}
 	return err
+}
+
+// RevokeUserAPITokens revokes every live token of a user and returns how
+// many it revoked.
+func RevokeUserAPITokens(ctx context.Context, db DBTX, userID int64) (int64, error) {
+	tag, err := db.Exec(ctx, `UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, userID)
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
 }

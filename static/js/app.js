@@ -9,4 +9,39 @@
       if (box) box.remove();
     }
   });
+
+  // One rule for every htmx request (responseHandling in the layout's
+  // htmx-config): 4xx fragments are swapped into their target (form errors,
+  // "too many attempts", invalid filters); 5xx and network failures show
+  // this visible message at the top of the page instead of failing silently.
+  function showError(text) {
+    var main = document.getElementById("main");
+    if (!main) return;
+    var old = document.getElementById("htmx-error");
+    if (old) old.remove();
+    var box = document.createElement("div");
+    box.id = "htmx-error";
+    box.setAttribute("role", "alert");
+    box.setAttribute("data-testid", "htmx-error");
+    box.setAttribute("data-dismissible", "");
+    box.className = "mb-4 flex items-start justify-between rounded border border-red-300 bg-red-50 px-4 py-3 text-red-900";
+    var p = document.createElement("p");
+    p.textContent = text;
+    var btn = document.createElement("button");
+    btn.type = "button";
+    btn.className = "ml-4 text-sm underline";
+    btn.setAttribute("data-dismiss", "");
+    btn.textContent = "Dismiss";
+    box.appendChild(p);
+    box.appendChild(btn);
+    main.insertBefore(box, main.firstChild);
+  }
+  document.addEventListener("htmx:responseError", function (ev) {
+    var xhr = ev.detail && ev.detail.xhr;
+    var status = xhr ? xhr.status : 0;
+    showError("Something went wrong on our side (" + status + "). Nothing was changed by this page; please try again, and tell an administrator if it persists.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showError("Recondesk could not be reached. Check your connection and try again.");
+  });
 })();
