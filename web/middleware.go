@@ -19,6 +19,7 @@ import (
 
 	"recondesk/internal/apperror"
 	"recondesk/internal/auth"
+	"recondesk/internal/format"
 	"recondesk/internal/metrics"
 	"recondesk/internal/store"
 )
@@ -259,4 +260,14 @@ func safeNext(next string) string {
 		return "/"
 	}
 	return next
+}
+
+// displayZone puts the display zone (DISPLAY_TZ) in the request context,
+// where the views' formatter reads it.
+func displayZone(loc *time.Location) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(format.WithZone(r.Context(), loc)))
+		})
+	}
 }

@@ -19,6 +19,7 @@ func navFor(role auth.Role, active string) []layout.NavItem {
 	items := []layout.NavItem{{Label: "Home", Href: "/"}}
 	items = append(items, faultyNav()...)
 	items = append(items, ezpassNav()...)
+	items = append(items, layout.NavItem{Label: "Fleet data", Href: "/fleet/vehicles"})
 	if role.Allows(auth.Admin) {
 		items = append(items, layout.NavItem{Label: "Admin", Href: "/admin/users"})
 	}
@@ -36,7 +37,7 @@ func routes(d Deps) http.Handler {
 		fail(d, w, r, apperror.New(apperror.Forbidden, "This request came from another site and was refused. Reload the page and try again."))
 	}))
 
-	r.Use(requestID, recoverPanics(d.Logger), accessLog(d.Logger, d.Metrics), securityHeaders, csrf.Handler)
+	r.Use(requestID, recoverPanics(d.Logger), accessLog(d.Logger, d.Metrics), securityHeaders, displayZone(d.Config.DisplayTZ), csrf.Handler)
 
 	// Public: health, metrics, static files.
 	r.Method(http.MethodGet, "/healthz", handleHealthz())

@@ -36,7 +36,9 @@ type Config struct {
 
 	EMSPTZ   *time.Location
 	EZPassTZ *time.Location
-	SendHour int
+	// DisplayTZ is the one zone every time a person reads is shown in.
+	DisplayTZ *time.Location
+	SendHour  int
 
 	MaxUploadMB int64
 	DataDir     string
@@ -74,6 +76,7 @@ var Vars = []Var{
 	{"MAIL_DOMAIN", "recondesk.local", "domain of generated Message-IDs"},
 	{"EMSP_TZ", "UTC", "time zone of faulty-booking periods and windows"},
 	{"EZPASS_TZ", "America/New_York", "time zone of E-ZPass wall-clock times"},
+	{"DISPLAY_TZ", "America/New_York", "time zone of every time shown to people (with its abbreviation)"},
 	{"EZPASS_ACCOUNT", "main", "E-ZPass account used when an import names none"},
 	{"EZPASS_AUTO_POST", "true", "post associated tolls automatically (false: only on the Post button)"},
 	{"SEND_HOUR", "9", "local hour at which ladder emails are sent"},
@@ -129,6 +132,7 @@ func Load(getenv func(string) string) (Config, error) {
 		MailDomain:        get("MAIL_DOMAIN"),
 		EMSPTZ:            loc("EMSP_TZ"),
 		EZPassTZ:          loc("EZPASS_TZ"),
+		DisplayTZ:         loc("DISPLAY_TZ"),
 		SendHour:          atoi("SEND_HOUR", 0, 23),
 		MaxUploadMB:       int64(atoi("MAX_UPLOAD_MB", 1, 10000)),
 		DataDir:           get("DATA_DIR"),
