@@ -116,7 +116,7 @@ func TestBrowserAxeEveryPage(t *testing.T) {
 	axe := axeSource(t)
 	b := setup(t)
 	pages := uxPages(t, uxFixture(t, b))
-	bctx := browsertest.New(t, 4*time.Minute)
+	bctx := browsertest.New(t, 12*time.Minute)
 	if err := browsertest.Login(bctx, b.srv.URL, string(auth.Admin)+"@example.com", testPassword); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestBrowserAxeEveryPage(t *testing.T) {
 			id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map(n => n.target.join(" "))})));
 	})()`
 	for _, p := range pages {
-		pctx, cancel := context.WithTimeout(bctx, 30*time.Second)
+		pctx, cancel := context.WithTimeout(bctx, 90*time.Second)
 		err := chromedp.Do(pctx, chromedp.Navigate(b.srv.URL+p), chromedp.WaitReady(chromedp.CSS("main")))
 		var out string
 		if err == nil {
