@@ -294,8 +294,13 @@ func seedSimData(ctx context.Context, pool *pgxpool.Pool, coll *mongo.Collection
 
 // seedFaulty loads the demo partners (the simulator's unknown Party IDs stay unknown on purpose,
 // to fill the queue), seeds MongoDB with the simulator's bookings, and ingests, validates and
-// tracks the previous two months once each, so the demo shows batches. Running it again adds nothing.
-func seedFaulty(ctx context.Context, env seedEnv) error {
+// tracks last month once, so the demo shows batches. Running it again adds nothing.
+func seedFaulty(ctx context.Context, env seedEnv) error { return seedFaultyMonths(ctx, env, 1) }
+
+// seedFaultyMonths is seedFaulty for the last n months (at most the two the
+// demo simulator holds); `dev` tracks both, so one batch is further along
+// the ladder than the other.
+func seedFaultyMonths(ctx context.Context, env seedEnv, n int) error {
 	sim := chargecloudsim.New(demoSimOptions(env.cfg))
 	if env.mongoURI == "" {
 		added, _, err := seedSimData(ctx, env.pool, nil, sim.Dataset())
@@ -314,7 +319,8 @@ func seedFaulty(ctx context.Context, env seedEnv) error {
 		return err
 	}
 	var todo []faulty.Period
-	for _, period := range sim.Periods() {
+	periods := sim.Periods()
+	for _, period := range periods[len(periods)-min(n, len(periods)):] {
 		fp, err := store.FaultyPeriodByID(ctx, env.pool, period.String())
 		if err == nil && fp.TrackedAt != nil {
 			fmt.Fprintf(env.stdout, "faulty bookings: %s already tracked\n", period)
