@@ -125,6 +125,12 @@ func TestBrowserAxeEveryPage(t *testing.T) {
 		return JSON.stringify(r.violations.filter(v => v.impact === "serious" || v.impact === "critical").map(v => ({
 			id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map(n => n.target.join(" "))})));
 	})()`
+	// The harness can fail: a nameless button on an otherwise good page is critical.
+	probe, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector("main").insertAdjacentHTML("beforeend", "<button></button>");`+
+		axe+";\n"+run, chromedp.EvalAwaitPromise))
+	if err != nil || !strings.Contains(probe, `"button-name"`) {
+		t.Fatalf("axe did not report a nameless button: %v %s", err, probe)
+	}
 	for _, p := range pages {
 		pctx, cancel := context.WithTimeout(bctx, 90*time.Second)
 		err := chromedp.Do(pctx, chromedp.Navigate(b.srv.URL+p), chromedp.WaitReady(chromedp.CSS("main")))
@@ -186,6 +192,18 @@ func TestBrowserNarrowScreen(t *testing.T) {
 		if width > 390 {
 			wide := eval(pctx, `[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > 391).slice(0, 5).map(e => e.tagName + "." + e.className).join(" | ")`)
 			t.Errorf("%s is %d px wide at 390 px; widest: %s", p, width, wide)
+		}
+		if strings.HasPrefix(p, "/faulty/batches/") {
+			// The timeline reads top to bottom: a list, not a squeezed SVG.
+			got := eval(pctx, `(() => {
+				const svg = getComputedStyle(document.querySelector('[data-testid="timeline-svg"]')).display;
+				const items = [...document.querySelectorAll('[data-testid="timeline-list"] li')].map(li => li.getBoundingClientRect());
+				const vertical = items.length > 1 && items.every((r, i) => i === 0 || r.top >= items[i-1].bottom - 1);
+				return svg + " " + items.length + " " + vertical;
+			})()`)
+			if f := strings.Fields(got); len(f) != 3 || f[0] != "none" || f[2] != "true" {
+				t.Errorf("%s: timeline at 390 px: svg display, steps, vertical = %q; want a vertical list", p, got)
+			}
 		}
 		if got := eval(pctx, `String(getComputedStyle(document.getElementById("site-nav")).display)`); got != "none" {
 			t.Errorf("%s: the nav is shown (%s) before the menu is opened", p, got)

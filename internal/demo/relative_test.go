@@ -24,7 +24,7 @@ func TestRelativeToCoversThePastYearAndNextMonth(t *testing.T) {
 		t.Error("two days of one month gave two fleets")
 	}
 	wantFrom := time.Date(2025, 11, 4, 0, 0, 0, 0, ny) // hand-overs start in the first days
-	wantTo := time.Date(2027, 2, 1, 0, 0, 0, 0, ny) // the whole of next month
+	wantTo := time.Date(2027, 2, 1, 0, 0, 0, 0, ny)    // the whole of next month
 	for v := range f.Vehicles {
 		first, last := f.Leases[f.vehicleLeases[v][0]], f.Leases[f.vehicleLeases[v][len(f.vehicleLeases[v])-1]]
 		if first.From.After(wantFrom) || last.To.Before(wantTo) {
