@@ -3,7 +3,7 @@ package static
 
 import "embed"
 
-// FS holds the built CSS and the vendored, pinned htmx.
+// FS holds the built CSS, the vendored, pinned htmx and the favicon.
 //
-//go:embed css/app.css js/*.js
+//go:embed css/app.css js/*.js img/*.svg
 var FS embed.FS

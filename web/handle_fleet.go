@@ -61,7 +61,7 @@ func handleFleetPage(d Deps, e fleet.Entity) http.Handler {
 			fail(d, w, r, err)
 			return
 		}
-		render(w, r, http.StatusOK, fleet.Page(shellFor(d, r, "Fleet: "+e.Title, "E-ZPass"), data), nil)
+		render(w, r, http.StatusOK, fleet.Page(shellFor(d, r, "Fleet: "+e.Title, "Fleet data"), data), nil)
 	})
 }
 
@@ -105,6 +105,6 @@ func handleFleetUpload(d Deps, e fleet.Entity) http.Handler {
 			fail(d, w, r, err)
 			return
 		}
-		render(w, r, status, fleet.Page(shellFor(d, r, "Fleet: "+e.Title, "E-ZPass"), data), nil)
+		render(w, r, status, fleet.Page(shellFor(d, r, "Fleet: "+e.Title, "Fleet data"), data), nil)
 	})
 }

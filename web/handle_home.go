@@ -6,6 +6,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"recondesk/internal/auth"
 	"recondesk/internal/store"
 	"recondesk/views/home"
 )
@@ -43,6 +44,12 @@ func handleHome(d Deps) http.Handler {
 			fail(d, w, r, err)
 			return
 		}
-		render(w, r, http.StatusOK, home.Page(shellFor(d, r, "Home", "Home"), home.Data{Jobs: jobs, Recent: recent, Panels: panels}), nil)
+		render(w, r, http.StatusOK, home.Page(shellFor(d, r, "Home", "Home"), home.Data{ShowJobs: isAdmin(r), Jobs: jobs, Recent: recent, Panels: panels}), nil)
 	})
+}
+
+// isAdmin reports a signed-in admin.
+func isAdmin(r *http.Request) bool {
+	u, ok := userFrom(r.Context())
+	return ok && u.Role.Allows(auth.Admin)
 }

@@ -19,6 +19,7 @@ import (
 
 	"recondesk/internal/apperror"
 	"recondesk/internal/auth"
+	"recondesk/internal/format"
 	"recondesk/internal/metrics"
 	"recondesk/internal/store"
 	"recondesk/web/query"
@@ -269,3 +270,13 @@ func clientAddr(r *http.Request) string {
 
 // safeNext keeps only paths on this site as redirect targets (query.SafeNext).
 func safeNext(next string) string { return query.SafeNext(next) }
+
+// displayZone puts the display zone (DISPLAY_TZ) in the request context,
+// where the views' formatter reads it.
+func displayZone(loc *time.Location) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(format.WithZone(r.Context(), loc)))
+		})
+	}
+}

@@ -19,6 +19,7 @@ func navFor(role auth.Role, active string) []layout.NavItem {
 	items := []layout.NavItem{{Label: "Home", Href: "/"}}
 	items = append(items, faultyNav()...)
 	items = append(items, ezpassNav()...)
+	items = append(items, layout.NavItem{Label: "Fleet data", Href: "/fleet/vehicles"})
 	items = append(items, inboxNav()...)
 	if role.Allows(auth.Admin) {
 		items = append(items, layout.NavItem{Label: "Admin", Href: "/admin/users"})
@@ -37,7 +38,7 @@ func routes(d Deps) http.Handler {
 		fail(d, w, r, apperror.New(apperror.Forbidden, "This request came from another site and was refused. Reload the page and try again."))
 	}))
 
-	r.Use(requestID, recoverPanics(d.Logger), accessLog(d.Logger, d.Metrics), securityHeaders, csrf.Handler)
+	r.Use(requestID, recoverPanics(d.Logger), accessLog(d.Logger, d.Metrics), securityHeaders, displayZone(d.Config.DisplayTZ), csrf.Handler)
 
 	// Public: health (ok/down only), static files. Metrics are for admins
 	// here, or on their own listener (METRICS_ADDR, cmd/recondesk/serve.go).

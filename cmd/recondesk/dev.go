@@ -62,6 +62,10 @@ func cmdDev(ctx context.Context, cfg config.Config, log *slog.Logger, args []str
 	if err := seedDemo(ctx, seedEnv{cfg: cfg, log: log, pool: pool, stdout: stdout, mongoURI: cfg.MongoURI}); err != nil {
 		return fmt.Errorf("load demo data: %w", err)
 	}
+	// The month before last too, so `make run` shows batches at two ladder stages.
+	if err := seedFaultyMonths(ctx, seedEnv{cfg: cfg, log: log, pool: pool, stdout: stdout, mongoURI: cfg.MongoURI}, 2); err != nil {
+		return fmt.Errorf("load demo data: %w", err)
+	}
 	if err := inboxDemo.seedReplies(ctx, cfg, pool); err != nil {
 		return fmt.Errorf("partner replies demo: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"recondesk/internal/app"
 	"recondesk/internal/config"
@@ -73,7 +74,7 @@ func printJSON(w io.Writer, v any) error {
 
 // demoFleetOptions is the demo fleet of `seed demo` and `dev`.
 func demoFleetOptions(cfg config.Config) demo.Options {
-	return demo.Options{Seed: 1, Loc: cfg.EZPassTZ}
+	return demo.RelativeTo(time.Now(), cfg.EZPassTZ)
 }
 
 // seedFleet loads the demo fleet (medallions, vehicles, plates, tags, drivers, leases).

@@ -110,7 +110,11 @@ func cmdFaultyIngest(ctx context.Context, cfg config.Config, log *slog.Logger, a
 // demoSimOptions is the simulator of `dev` and of the demo seed: both build the same data set
 // (the month before now in EMSP_TZ) from it.
 func demoSimOptions(cfg config.Config) chargecloudsim.Options {
-	return chargecloudsim.Options{Seed: 1, Partners: 6, BookingsPerPeriod: 1200, Location: cfg.EMSPTZ}
+	// The previous two months, relative to today, so the demo always has a
+	// batch further along the ladder and a fresh one.
+	last := faulty.PeriodOf(time.Now(), cfg.EMSPTZ).Prev()
+	return chargecloudsim.Options{Seed: 1, Partners: 6, BookingsPerPeriod: 1200, Location: cfg.EMSPTZ,
+		Periods: []faulty.Period{last.Prev(), last}}
 }
 
 func randomToken() string {
@@ -288,7 +292,12 @@ func seedSimData(ctx context.Context, pool *pgxpool.Pool, coll *mongo.Collection
 // seedFaulty loads the demo partners (the simulator's unknown Party IDs stay unknown on purpose,
 // to fill the queue), seeds MongoDB with the simulator's bookings, and ingests, validates and
 // tracks last month once, so the demo shows batches. Running it again adds nothing.
-func seedFaulty(ctx context.Context, env seedEnv) error {
+func seedFaulty(ctx context.Context, env seedEnv) error { return seedFaultyMonths(ctx, env, 1) }
+
+// seedFaultyMonths is seedFaulty for the last n months (at most the two the
+// demo simulator holds); `dev` tracks both, so one batch is further along
+// the ladder than the other.
+func seedFaultyMonths(ctx context.Context, env seedEnv, n int) error {
 	sim := chargecloudsim.New(demoSimOptions(env.cfg))
 	if env.mongoURI == "" {
 		added, _, err := seedSimData(ctx, env.pool, nil, sim.Dataset())
@@ -306,10 +315,18 @@ func seedFaulty(ctx context.Context, env seedEnv) error {
 	if err != nil {
 		return err
 	}
-	period := sim.Periods()[0]
-	fp, err := store.FaultyPeriodByID(ctx, env.pool, period.String())
-	if err == nil && fp.TrackedAt != nil {
-		fmt.Fprintf(env.stdout, "faulty bookings: %d partners added, MongoDB %+v, %s already tracked\n", added, res, period)
+	var todo []faulty.Period
+	periods := sim.Periods()
+	for _, period := range periods[len(periods)-min(n, len(periods)):] {
+		fp, err := store.FaultyPeriodByID(ctx, env.pool, period.String())
+		if err == nil && fp.TrackedAt != nil {
+			fmt.Fprintf(env.stdout, "faulty bookings: %s already tracked\n", period)
+			continue
+		}
+		todo = append(todo, period)
+	}
+	fmt.Fprintf(env.stdout, "faulty bookings: %d partners added, MongoDB %+v\n", added, res)
+	if len(todo) == 0 {
 		return nil
 	}
 	if deps.ChargeCloud == nil {
@@ -324,12 +341,14 @@ func seedFaulty(ctx context.Context, env seedEnv) error {
 		deps.ChargeCloud = &chargecloud.Client{BaseURL: url, Token: opts.Token, Logger: env.log}
 	}
 	a := app.New(app.Deps{Pool: env.pool, Logger: env.log, Config: env.cfg, Faulty: jobs.FaultyDeps{Pipeline: deps}.App()})
-	results, err := a.RunAllPhases(ctx, period, app.System("seed"))
-	if err != nil {
-		return fmt.Errorf("ingest the demo month %s: %w", period, err)
+	for _, period := range todo {
+		results, err := a.RunAllPhases(ctx, period, app.System("seed"))
+		if err != nil {
+			return fmt.Errorf("ingest the demo month %s: %w", period, err)
+		}
+		tr := results[len(results)-1].Tracking
+		fmt.Fprintf(env.stdout, "faulty bookings: %s ingested: %d rows, %d batches, %d items\n",
+			period, results[0].Ingest.Distinct, tr.Batches, tr.Created)
 	}
-	tr := results[len(results)-1].Tracking
-	fmt.Fprintf(env.stdout, "faulty bookings: %d partners added, MongoDB %+v, %s ingested: %d rows, %d batches, %d items\n",
-		added, res, period, results[0].Ingest.Distinct, tr.Batches, tr.Created)
 	return nil
 }

@@ -41,7 +41,9 @@ type Config struct {
 
 	EMSPTZ   *time.Location
 	EZPassTZ *time.Location
-	SendHour int
+	// DisplayTZ is the one zone every time a person reads is shown in.
+	DisplayTZ *time.Location
+	SendHour  int
 
 	MaxUploadMB int64
 	DataDir     string
@@ -91,6 +93,7 @@ var Vars = []Var{
 	{"MAIL_DOMAIN", "recondesk.local", "domain of generated Message-IDs"},
 	{"EMSP_TZ", "UTC", "time zone of faulty-booking periods and windows"},
 	{"EZPASS_TZ", "America/New_York", "time zone of E-ZPass wall-clock times"},
+	{"DISPLAY_TZ", "America/New_York", "time zone of every time shown to people (with its abbreviation)"},
 	{"EZPASS_ACCOUNT", "main", "E-ZPass account used when an import names none"},
 	{"EZPASS_ACCOUNTS", "", "comma-separated E-ZPass accounts an import may name, case-insensitive (e.g. main,fleet2); empty accepts any name. A toll already stored under one account is never stored or posted again under another"},
 	{"EZPASS_AUTO_POST", "true", "post associated tolls automatically (false: only on the Post button)"},
@@ -151,6 +154,7 @@ func Load(getenv func(string) string) (Config, error) {
 		MailDomain:        get("MAIL_DOMAIN"),
 		EMSPTZ:            loc("EMSP_TZ"),
 		EZPassTZ:          loc("EZPASS_TZ"),
+		DisplayTZ:         loc("DISPLAY_TZ"),
 		SendHour:          atoi("SEND_HOUR", 0, 23),
 		MaxUploadMB:       int64(atoi("MAX_UPLOAD_MB", 1, 10000)),
 		DataDir:           get("DATA_DIR"),

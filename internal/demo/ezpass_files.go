@@ -124,7 +124,7 @@ func (s *sampler) excluded() (EZPassRow, bool) {
 
 // account is a payment into the account or the monthly tag leasing fee.
 func (s *sampler) account(kind ezpass.Kind) EZPassRow {
-	day := s.f.Opts.Start.AddDate(0, 0, s.r.IntN(max(1, s.f.Opts.Days)))
+	day := s.f.Opts.Start.AddDate(0, 0, s.r.IntN(max(1, s.f.Opts.sampleDays())))
 	at := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, s.f.Opts.Loc)
 	row := EZPassRow{LaneTxnID: s.nextLane(), Agency: "E-ZPASS NY", At: at, PostedOn: postedAfter(at, s.f.Opts.Loc), Kind: kind}
 	if kind == ezpass.KindPayment {

@@ -23,6 +23,31 @@ type Options struct {
 	Start         time.Time      // first day of leases; default 2025-01-01 00:00 in Loc
 	Days          int            // span of leases; default 400
 	Loc           *time.Location // wall-clock zone of hand-overs; default America/New_York
+	// Until bounds the sample tolls (no toll after it); zero: the whole span.
+	Until time.Time
+}
+
+// RelativeTo are the demo options for a fleet seen on day now: leases cover
+// the 13 months before now's month, that month and the next one, and sample
+// tolls stop at the start of now's day. Within one month the fleet is the
+// same, so seeding again adds nothing.
+func RelativeTo(now time.Time, loc *time.Location) Options {
+	if loc == nil {
+		loc = Options{}.withDefaults().Loc
+	}
+	n := now.In(loc)
+	start := time.Date(n.Year(), n.Month()-13, 1, 0, 0, 0, 0, loc)
+	end := time.Date(n.Year(), n.Month()+2, 8, 0, 0, 0, 0, loc) // a week of slack: the last hand-over may leave a gap
+	days := int(end.Sub(start).Hours()/24 + 0.5)
+	return Options{Seed: 1, Loc: loc, Start: start, Days: days, Until: time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, loc)}
+}
+
+// sampleDays is how many days from Start sample tolls may fall on.
+func (o Options) sampleDays() int {
+	if o.Until.IsZero() {
+		return o.Days
+	}
+	return max(1, min(o.Days, int(o.Until.Sub(o.Start).Hours()/24)))
 }
 
 func (o Options) withDefaults() Options {

@@ -43,7 +43,7 @@ func (p Probe) TagOrPlate() string {
 // case of it (e.g. no lease without a driver in a tiny fleet).
 func (f *Fleet) Probe(r *rand.Rand, want Outcome) (Probe, bool) {
 	for range 50 {
-		if p, ok := f.probe(r, want); ok {
+		if p, ok := f.probe(r, want); ok && (f.Opts.Until.IsZero() || p.At.Before(f.Opts.Until)) {
 			return p, true
 		}
 	}
@@ -53,7 +53,7 @@ func (f *Fleet) Probe(r *rand.Rand, want Outcome) (Probe, bool) {
 func (f *Fleet) probe(r *rand.Rand, want Outcome) (Probe, bool) {
 	switch want {
 	case NoVehicle:
-		at := f.Opts.Start.Add(time.Duration(r.Int64N(int64(f.Opts.Days) * int64(24*time.Hour))))
+		at := f.Opts.Start.Add(time.Duration(r.Int64N(int64(f.Opts.sampleDays()) * int64(24*time.Hour))))
 		if r.IntN(2) == 0 {
 			return Probe{Outcome: want, Tag: fmt.Sprintf("099%08d", r.IntN(100000000)), At: at}, true
 		}
