@@ -71,6 +71,7 @@ func uxFixture(t *testing.T, b *bundle) map[string]string {
 		"/faulty/periods/{period}":  period,
 		"/admin/partners/{id}":      fmt.Sprint(partner.ID),
 		"/admin/mailbox/{id}":       fmt.Sprint(msg),
+		"/admin/users/{id}":         fmt.Sprint(b.users[auth.Admin].ID),
 	}
 }
 
@@ -87,7 +88,7 @@ func uxPages(t *testing.T, ids map[string]string) []string {
 		switch {
 		case strings.HasSuffix(p, ".csv"), strings.HasSuffix(p, ".xlsx"), strings.HasSuffix(p, "/file"),
 			strings.Contains(p, "/attachments/"), strings.Contains(p, "/master-files/"),
-			strings.HasSuffix(p, "/progress"), strings.HasSuffix(p, "/items"):
+			strings.HasSuffix(p, "/progress"), strings.HasSuffix(p, "/items"), p == "/metrics":
 			continue
 		}
 		if strings.Contains(p, "{") {

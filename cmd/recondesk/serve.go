@@ -244,8 +244,7 @@ func openSchema(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
 
 // checkSchema refuses to start against a database that was never migrated.
 func checkSchema(ctx context.Context, pool *pgxpool.Pool) error {
-	var ok bool
-	err := pool.QueryRow(ctx, `SELECT to_regclass('public.users') IS NOT NULL AND to_regclass('public.river_job') IS NOT NULL`).Scan(&ok)
+	ok, err := store.HasSchema(ctx, pool)
 	if err != nil {
 		return err
 	}

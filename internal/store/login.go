@@ -61,3 +61,13 @@ func ForgetLoginAttempt(ctx context.Context, db DBTX, ids []int64) error {
 	_, err := db.Exec(ctx, `DELETE FROM login_failures WHERE id = ANY($1)`, ids)
 	return err
 }
+
+// PruneExpired deletes sign-in attempts recorded before failuresBefore and
+// sessions past their expiry; running it twice deletes nothing more.
+func PruneExpired(ctx context.Context, db DBTX, failuresBefore time.Time) error {
+	if _, err := db.Exec(ctx, `DELETE FROM login_failures WHERE at < $1`, failuresBefore); err != nil {
+		return err
+	}
+	_, err := db.Exec(ctx, `DELETE FROM sessions WHERE expiry < now()`)
+	return err
+}

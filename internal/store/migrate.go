@@ -86,3 +86,11 @@ func EnsureDatabase(ctx context.Context, dbURL string) error {
 	}
 	return err
 }
+
+// HasSchema reports whether the database was migrated: Recondesk's users
+// table and River's job table exist.
+func HasSchema(ctx context.Context, db DBTX) (bool, error) {
+	var ok bool
+	err := db.QueryRow(ctx, `SELECT to_regclass('public.users') IS NOT NULL AND to_regclass('public.river_job') IS NOT NULL`).Scan(&ok)
+	return ok, err
+}
