@@ -7,9 +7,6 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
-	"github.com/go-chi/chi/v5"
-
-	"recondesk/internal/auth"
 
 	"recondesk/internal/faulty"
 	"recondesk/internal/jobs"
@@ -106,40 +103,4 @@ func ladderFail(d Deps, w http.ResponseWriter, r *http.Request, back string, err
 		return
 	}
 	fail(d, w, r, err)
-}
-
-// faultyLadderAPIRoutes declares the batch API: viewer reads, finance acts.
-func faultyLadderAPIRoutes(r chi.Router, d Deps) {
-	r.Group(func(r chi.Router) {
-		r.Use(apiAuth(d, auth.Viewer))
-		r.Method(http.MethodGet, "/faulty/batches", handleAPIFaultyBatches(d))
-		r.Method(http.MethodGet, "/faulty/batches/{id}", handleAPIFaultyBatch(d))
-	})
-	r.Group(func(r chi.Router) {
-		r.Use(apiAuth(d, auth.Finance))
-		r.Method(http.MethodPost, "/faulty/batches/{id}/escalate", handleAPIFaultyEscalate(d))
-		r.Method(http.MethodPost, "/faulty/batches/{id}/resolve", handleAPIFaultyResolve(d))
-		r.Method(http.MethodPost, "/faulty/ingest", handleAPIFaultyIngest(d))
-	})
-}
-
-// faultyLadderPageRoutes declares the overview and batch pages (viewer) and
-// the batch and email actions and master file downloads (finance).
-func faultyLadderPageRoutes(r chi.Router, d Deps) {
-	r.Group(func(r chi.Router) {
-		r.Use(requireRole(d, auth.Viewer))
-		r.Method(http.MethodGet, "/faulty", handleFaultyOverview(d))
-		r.Method(http.MethodGet, "/faulty/batches/{id}", handleFaultyBatch(d))
-		r.Method(http.MethodGet, "/faulty/batches/{id}/items", handleFaultyBatchItems(d))
-	})
-	r.Group(func(r chi.Router) {
-		r.Use(requireRole(d, auth.Finance))
-		r.Method(http.MethodGet, "/faulty/batches/{id}/master-files/{version}", handleFaultyMasterFile(d))
-		r.Method(http.MethodPost, "/faulty/batches/{id}/run", handleFaultyRunNow(d))
-		r.Method(http.MethodPost, "/faulty/batches/{id}/escalate", handleFaultyEscalate(d))
-		r.Method(http.MethodPost, "/faulty/batches/{id}/resolve-items", handleFaultyResolveItems(d))
-		r.Method(http.MethodPost, "/faulty/batches/{id}/resolve", handleFaultyResolveBatch(d))
-		r.Method(http.MethodPost, "/faulty/emails/{id}/mark-sent", handleFaultyEmailMarkSent(d))
-		r.Method(http.MethodPost, "/faulty/emails/{id}/resend", handleFaultyEmailResend(d))
-	})
 }

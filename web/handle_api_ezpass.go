@@ -8,26 +8,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"recondesk/internal/apperror"
-	"recondesk/internal/auth"
 	"recondesk/internal/store"
 )
-
-// ezpassImportAPIRoutes registers the import and transaction endpoints.
-func ezpassImportAPIRoutes(r chi.Router, d Deps) {
-	r.Group(func(r chi.Router) {
-		r.Use(apiAuth(d, auth.Viewer))
-		r.Method(http.MethodGet, "/ezpass/imports/{id}", handleAPIImport(d))
-		r.Method(http.MethodGet, "/ezpass/transactions", handleAPITxns(d))
-		r.Method(http.MethodGet, "/ezpass/transactions/{id}", handleAPITxn(d))
-	})
-	r.Group(func(r chi.Router) {
-		r.Use(apiAuth(d, auth.Finance))
-		r.Method(http.MethodPost, "/ezpass/imports", handleAPIImportCreate(d))
-	})
-}
 
 // handleAPIImportCreate takes a multipart upload ("file", optional
 // "account") and answers 202 with the queued import.

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"recondesk/internal/app"
 	"recondesk/internal/apperror"
 	"recondesk/internal/auth"
@@ -292,36 +290,5 @@ func handleAPIAssign(d Deps) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"id": id, "status": t.Status, "lease_id": in.LeaseID, "driver_id": in.DriverID,
 			"reposted": res.Reposted > 0, "txn_at": t.TxnAt.Format(time.RFC3339)})
-	})
-}
-
-// ezpassMatchPageRoutes registers the failures queue, manual assignment,
-// association and posting buttons, the Ledger and the fleet pages.
-func ezpassMatchPageRoutes(r chi.Router, d Deps) {
-	r.Group(func(r chi.Router) {
-		r.Use(requireRole(d, auth.Viewer))
-		r.Method(http.MethodGet, "/ezpass/failures", handleFailures(d))
-		r.Method(http.MethodGet, "/ezpass/runs", handleRuns(d))
-		r.Method(http.MethodGet, "/ledger", handleLedger(d))
-		r.Method(http.MethodGet, "/ledger/drivers/{id}", handleDriverStatement(d))
-		r.Method(http.MethodGet, "/ledger/journals/{id}", handleJournal(d))
-	})
-	r.Group(func(r chi.Router) {
-		r.Use(requireRole(d, auth.Finance))
-		r.Method(http.MethodGet, "/ezpass/assign", handleAssignForm(d))
-		r.Method(http.MethodPost, "/ezpass/assign", handleAssign(d))
-		r.Method(http.MethodPost, "/ezpass/associate", handleRunNow(d, "Association", d.App.RequestAssociate))
-		r.Method(http.MethodPost, "/ezpass/post", handleRunNow(d, "Posting", d.App.RequestPost))
-	})
-	fleetRoutes(r, d)
-}
-
-// ezpassMatchAPIRoutes registers the manual-assignment, association and posting endpoints.
-func ezpassMatchAPIRoutes(r chi.Router, d Deps) {
-	r.Group(func(r chi.Router) {
-		r.Use(apiAuth(d, auth.Finance))
-		r.Method(http.MethodPut, "/ezpass/transactions/{id}", handleAPIAssign(d))
-		r.Method(http.MethodPost, "/ezpass/associate", handleAPIRun(d, d.App.RequestAssociate))
-		r.Method(http.MethodPost, "/ezpass/post", handleAPIRun(d, d.App.RequestPost))
 	})
 }

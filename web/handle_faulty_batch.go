@@ -3,12 +3,12 @@ package web
 import (
 	"context"
 	"fmt"
-	"github.com/a-h/templ"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
 	"recondesk/internal/app"

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5"
 
 	"recondesk/internal/app"
@@ -24,14 +23,6 @@ var fleetEntities = func() []fleet.Entity {
 	}
 	return out
 }()
-
-// fleetRoutes registers the fleet pages: browse for viewers, upload for admins.
-func fleetRoutes(r chi.Router, d Deps) {
-	for _, e := range fleetEntities {
-		r.With(requireRole(d, auth.Viewer)).Method(http.MethodGet, "/fleet/"+e.Name, handleFleetPage(d, e))
-		r.With(requireRole(d, auth.Admin)).Method(http.MethodPost, "/fleet/"+e.Name, handleFleetUpload(d, e))
-	}
-}
 
 const fleetPageSize = 50
 

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
+
 	"recondesk/internal/app"
 	"recondesk/internal/apperror"
 	"recondesk/internal/auth"
@@ -21,26 +22,6 @@ import (
 	"recondesk/views/ezpass"
 	"recondesk/web/query"
 )
-
-// ezpassImportPageRoutes registers the Imports and Transactions pages.
-func ezpassImportPageRoutes(r chi.Router, d Deps) {
-	r.Group(func(r chi.Router) {
-		r.Use(requireRole(d, auth.Viewer))
-		r.Method(http.MethodGet, "/ezpass/imports", handleImports(d))
-		r.Method(http.MethodGet, "/ezpass/imports/{id}", handleImport(d))
-		r.Method(http.MethodGet, "/ezpass/imports/{id}/progress", handleImportProgress(d))
-		r.Method(http.MethodGet, "/ezpass/transactions", handleTxns(d))
-		r.Method(http.MethodGet, "/ezpass/transactions/{id}", handleTxn(d))
-	})
-	r.Group(func(r chi.Router) {
-		r.Use(requireRole(d, auth.Finance))
-		r.Method(http.MethodPost, "/ezpass/imports", handleImportUpload(d))
-		r.Method(http.MethodGet, "/ezpass/imports/{id}/errors.csv", handleImportErrorsCSV(d))
-		r.Method(http.MethodGet, "/ezpass/imports/{id}/file", handleImportFile(d))
-		r.Method(http.MethodGet, "/ezpass/transactions/export.csv", handleTxnExportCSV(d))
-		r.Method(http.MethodGet, "/ezpass/transactions/export.xlsx", handleTxnExportXLSX(d))
-	})
-}
 
 func importsData(d Deps, r *http.Request) (ezpass.ImportsData, error) {
 	u, _ := userFrom(r.Context())

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/a-h/templ"
-	"github.com/go-chi/chi/v5"
 
 	"recondesk/internal/auth"
 	"recondesk/internal/store"
@@ -20,25 +19,6 @@ import (
 // inboxNav is the navigation of partner replies (finance's queues).
 func inboxNav() []layout.NavItem {
 	return []layout.NavItem{{Label: "Partner mail", Href: "/inbox/unmatched"}}
-}
-
-// inboxPageRoutes declares the partner-reply pages: viewers read the queues,
-// finance attaches mail, decides disputes, replies and downloads attachments.
-func inboxPageRoutes(r chi.Router, d Deps) {
-	r.Group(func(r chi.Router) {
-		r.Use(requireRole(d, auth.Viewer))
-		r.Method(http.MethodGet, "/inbox/unmatched", handleInboxUnmatched(d))
-		r.Method(http.MethodGet, "/disputes", handleDisputes(d))
-	})
-	r.Group(func(r chi.Router) {
-		r.Use(requireRole(d, auth.Finance))
-		r.Method(http.MethodGet, "/inbox/messages/{id}/attachments/{att}", handleInboxAttachment(d))
-		r.Method(http.MethodPost, "/inbox/messages/{id}/attach", handleInboxAttach(d))
-		r.Method(http.MethodPost, "/inbox/poll", handleInboxPoll(d))
-		r.Method(http.MethodPost, "/disputes/{id}/accept", handleDisputeDecision(d, true))
-		r.Method(http.MethodPost, "/disputes/{id}/reject", handleDisputeDecision(d, false))
-		r.Method(http.MethodPost, "/faulty/batches/{id}/reply", handleBatchReply(d))
-	})
 }
 
 func canAct(r *http.Request) bool {

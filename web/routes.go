@@ -53,14 +53,22 @@ func routes(d Deps) http.Handler {
 		r.Group(func(r chi.Router) {
 			r.Use(apiAuth(d, auth.Viewer))
 			r.Method(http.MethodGet, "/me", handleAPIMe())
+			r.Method(http.MethodGet, "/ezpass/imports/{id}", handleAPIImport(d))
+			r.Method(http.MethodGet, "/ezpass/transactions", handleAPITxns(d))
+			r.Method(http.MethodGet, "/ezpass/transactions/{id}", handleAPITxn(d))
+			r.Method(http.MethodGet, "/faulty/batches", handleAPIFaultyBatches(d))
+			r.Method(http.MethodGet, "/faulty/batches/{id}", handleAPIFaultyBatch(d))
 		})
-
-		// --- E-ZPass API ---
-		ezpassMatchAPIRoutes(r, d)
-		ezpassImportAPIRoutes(r, d)
-
-		// --- Faulty bookings API ---
-		faultyLadderAPIRoutes(r, d)
+		r.Group(func(r chi.Router) {
+			r.Use(apiAuth(d, auth.Finance))
+			r.Method(http.MethodPost, "/ezpass/imports", handleAPIImportCreate(d))
+			r.Method(http.MethodPut, "/ezpass/transactions/{id}", handleAPIAssign(d))
+			r.Method(http.MethodPost, "/ezpass/associate", handleAPIRun(d, d.App.RequestAssociate))
+			r.Method(http.MethodPost, "/ezpass/post", handleAPIRun(d, d.App.RequestPost))
+			r.Method(http.MethodPost, "/faulty/batches/{id}/escalate", handleAPIFaultyEscalate(d))
+			r.Method(http.MethodPost, "/faulty/batches/{id}/resolve", handleAPIFaultyResolve(d))
+			r.Method(http.MethodPost, "/faulty/ingest", handleAPIFaultyIngest(d))
+		})
 
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			fail(d, w, r, apperror.New(apperror.NotFound, "No API endpoint %s %s.", r.Method, r.URL.Path))
@@ -75,23 +83,74 @@ func routes(d Deps) http.Handler {
 		r.Method(http.MethodPost, "/login", handleLogin(d))
 		r.Method(http.MethodPost, "/logout", handleLogout(d))
 
+		// Viewers read every page.
 		r.Group(func(r chi.Router) {
 			r.Use(requireRole(d, auth.Viewer))
 			r.Method(http.MethodGet, "/", handleHome(d))
+			// E-ZPass and the ledger
+			r.Method(http.MethodGet, "/ezpass/imports", handleImports(d))
+			r.Method(http.MethodGet, "/ezpass/imports/{id}", handleImport(d))
+			r.Method(http.MethodGet, "/ezpass/imports/{id}/progress", handleImportProgress(d))
+			r.Method(http.MethodGet, "/ezpass/transactions", handleTxns(d))
+			r.Method(http.MethodGet, "/ezpass/transactions/{id}", handleTxn(d))
+			r.Method(http.MethodGet, "/ezpass/failures", handleFailures(d))
+			r.Method(http.MethodGet, "/ezpass/runs", handleRuns(d))
+			r.Method(http.MethodGet, "/ledger", handleLedger(d))
+			r.Method(http.MethodGet, "/ledger/drivers/{id}", handleDriverStatement(d))
+			r.Method(http.MethodGet, "/ledger/journals/{id}", handleJournal(d))
+			for _, e := range fleetEntities {
+				r.Method(http.MethodGet, "/fleet/"+e.Name, handleFleetPage(d, e))
+			}
+			// Faulty bookings and partner replies
+			r.Method(http.MethodGet, "/faulty", handleFaultyOverview(d))
+			r.Method(http.MethodGet, "/faulty/batches/{id}", handleFaultyBatch(d))
+			r.Method(http.MethodGet, "/faulty/batches/{id}/items", handleFaultyBatchItems(d))
+			r.Method(http.MethodGet, "/faulty/queue", handleFaultyQueue(d))
+			r.Method(http.MethodGet, "/faulty/periods/{period}", handleFaultyPeriod(d))
+			r.Method(http.MethodGet, "/inbox/unmatched", handleInboxUnmatched(d))
+			r.Method(http.MethodGet, "/disputes", handleDisputes(d))
 		})
-		r.With(requireRole(d, auth.Admin)).Method(http.MethodGet, "/metrics", promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{}))
 
-		// --- E-ZPass and Ledger pages ---
-		ezpassMatchPageRoutes(r, d)
-		ezpassImportPageRoutes(r, d)
+		// Finance acts and downloads.
+		r.Group(func(r chi.Router) {
+			r.Use(requireRole(d, auth.Finance))
+			// E-ZPass and the ledger
+			r.Method(http.MethodPost, "/ezpass/imports", handleImportUpload(d))
+			r.Method(http.MethodGet, "/ezpass/imports/{id}/errors.csv", handleImportErrorsCSV(d))
+			r.Method(http.MethodGet, "/ezpass/imports/{id}/file", handleImportFile(d))
+			r.Method(http.MethodGet, "/ezpass/transactions/export.csv", handleTxnExportCSV(d))
+			r.Method(http.MethodGet, "/ezpass/transactions/export.xlsx", handleTxnExportXLSX(d))
+			r.Method(http.MethodGet, "/ezpass/assign", handleAssignForm(d))
+			r.Method(http.MethodPost, "/ezpass/assign", handleAssign(d))
+			r.Method(http.MethodPost, "/ezpass/associate", handleRunNow(d, "Association", d.App.RequestAssociate))
+			r.Method(http.MethodPost, "/ezpass/post", handleRunNow(d, "Posting", d.App.RequestPost))
+			// Faulty bookings
+			r.Method(http.MethodGet, "/faulty/batches/{id}/master-files/{version}", handleFaultyMasterFile(d))
+			r.Method(http.MethodPost, "/faulty/batches/{id}/run", handleFaultyRunNow(d))
+			r.Method(http.MethodPost, "/faulty/batches/{id}/escalate", handleFaultyEscalate(d))
+			r.Method(http.MethodPost, "/faulty/batches/{id}/resolve-items", handleFaultyResolveItems(d))
+			r.Method(http.MethodPost, "/faulty/batches/{id}/resolve", handleFaultyResolveBatch(d))
+			r.Method(http.MethodPost, "/faulty/batches/{id}/reply", handleBatchReply(d))
+			r.Method(http.MethodPost, "/faulty/emails/{id}/mark-sent", handleFaultyEmailMarkSent(d))
+			r.Method(http.MethodPost, "/faulty/emails/{id}/resend", handleFaultyEmailResend(d))
+			r.Method(http.MethodPost, "/faulty/queue/revalidate", handleFaultyRevalidate(d))
+			r.Method(http.MethodPost, "/faulty/periods/{period}/run", handleFaultyPhaseRun(d))
+			// Partner replies
+			r.Method(http.MethodGet, "/inbox/messages/{id}/attachments/{att}", handleInboxAttachment(d))
+			r.Method(http.MethodPost, "/inbox/messages/{id}/attach", handleInboxAttach(d))
+			r.Method(http.MethodPost, "/inbox/poll", handleInboxPoll(d))
+			r.Method(http.MethodPost, "/disputes/{id}/accept", handleDisputeDecision(d, true))
+			r.Method(http.MethodPost, "/disputes/{id}/reject", handleDisputeDecision(d, false))
+		})
 
-		// --- Faulty bookings pages ---
-		faultyLadderPageRoutes(r, d)
-		faultyPipelinePageRoutes(r, d)
-
-		// --- Partner replies (inbox): viewer reads, finance acts ---
-		inboxPageRoutes(r, d)
-
+		// Admins: fleet uploads, users, tokens, partners, audit, mailbox, jobs, metrics.
+		r.Group(func(r chi.Router) {
+			r.Use(requireRole(d, auth.Admin))
+			r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{}))
+			for _, e := range fleetEntities {
+				r.Method(http.MethodPost, "/fleet/"+e.Name, handleFleetUpload(d, e))
+			}
+		})
 		r.Route("/admin", func(r chi.Router) {
 			r.Use(requireRole(d, auth.Admin))
 			r.Method(http.MethodGet, "/users", handleUsers(d))
@@ -104,6 +163,11 @@ func routes(d Deps) http.Handler {
 			r.Method(http.MethodPost, "/tokens", handleTokenCreate(d))
 			r.Method(http.MethodPost, "/tokens/{id}/revoke", handleTokenRevoke(d))
 			r.Method(http.MethodGet, "/audit", handleAudit(d))
+			r.Method(http.MethodGet, "/partners", handlePartners(d))
+			r.Method(http.MethodPost, "/partners", handlePartnerCreate(d))
+			r.Method(http.MethodGet, "/partners/new", handlePartnerNew(d))
+			r.Method(http.MethodGet, "/partners/{id}", handlePartnerEdit(d))
+			r.Method(http.MethodPost, "/partners/{id}", handlePartnerUpdate(d))
 			if d.Mailbox {
 				r.Method(http.MethodGet, "/mailbox", handleMailbox(d))
 				r.Method(http.MethodGet, "/mailbox/{id}", handleMailboxMessage(d))
