@@ -274,6 +274,9 @@ func (f BatchFacts) lastEmail() (Email, bool) {
 	var last Email
 	ok := false
 	for _, e := range f.Emails {
+		if e.Level == LevelReply {
+			continue // finance's own replies are conversation, not ladder steps
+		}
 		if !ok || !e.At.Before(last.At) {
 			last, ok = e, true
 		}

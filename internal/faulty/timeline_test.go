@@ -260,6 +260,7 @@ func TestDue(t *testing.T) {
 		{"resolved mid-ladder: closing", nil, newBatch(batchOpts{open: 0, resolved: 3, emails: sent(LevelNotification)}), nov(19, 12, 0),
 			[]Step{{Level: LevelClosing, At: nov(16, 9, 0)}}},
 		{"closing sent once", nil, newBatch(batchOpts{open: 0, resolved: 3, emails: append(sent(LevelNotification), Email{LevelClosing, nov(19, 12, 0)})}), nov(21, 9, 0), nil},
+		{"finance reply after closing: no second closing", nil, newBatch(batchOpts{open: 0, resolved: 3, emails: append(sent(LevelNotification), Email{LevelClosing, nov(19, 12, 0)}, Email{LevelReply, nov(20, 10, 0)})}), nov(21, 9, 0), nil},
 		{"closing disabled", func(p *Policy) { p.ClosingMessage = false }, newBatch(batchOpts{open: 0, resolved: 3, emails: sent(LevelNotification)}), nov(19, 12, 0), nil},
 		{"resolved before any email: no closing", nil, newBatch(batchOpts{open: 0, resolved: 3}), nov(19, 12, 0), nil},
 		{"reopened after closing: ladder resumes", nil, newBatch(batchOpts{open: 1, resolved: 2, emails: append(sent(LevelNotification), Email{LevelClosing, nov(19, 12, 0)})}), nov(22, 8, 0),
