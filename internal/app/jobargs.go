@@ -119,3 +119,18 @@ func (PruneArgs) Kind() string { return "maintenance.prune" }
 
 // InsertOpts bounds retries: pruning is harmless to repeat.
 func (PruneArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 3} }
+
+// LedgerCheckBalancesArgs asks for driver_balances to be compared with the
+// sums of the driver entries (a periodic job, daily).
+type LedgerCheckBalancesArgs struct{}
+
+// Kind is the stable job kind.
+func (LedgerCheckBalancesArgs) Kind() string { return "ledger.check_balances" }
+
+// InsertOpts bounds attempts and keeps one check queued or running: it
+// reads the whole ledger, so a second one beside it would learn nothing new.
+func (LedgerCheckBalancesArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+	}}}
+}

@@ -88,6 +88,7 @@ func Workers(d Deps) *river.Workers {
 	d = d.withApp()
 	w := river.NewWorkers()
 	river.AddWorker(w, &PruneWorker{Pool: d.Pool})
+	river.AddWorker(w, &LedgerCheckBalancesWorker{App: d.App})
 	addEZPassWorkers(w, d)
 	addFaultyWorkers(w, d)
 	addInboxWorkers(w, d)
@@ -104,6 +105,7 @@ func Periodic(s Schedule) []*river.PeriodicJob {
 		}, &river.PeriodicJobOpts{ID: PruneArgs{}.Kind(), RunOnStart: true}),
 	}
 	periodic = append(periodic, ezpassPeriodic()...)
+	periodic = append(periodic, ledgerPeriodic()...)
 	return append(periodic, faultyPeriodic()...)
 }
 

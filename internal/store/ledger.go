@@ -8,7 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// DriverBalance is a driver's receivable balance, summed from the ledger entries.
+// DriverBalance is a driver's receivable balance (driver_balances).
 type DriverBalance struct {
 	DriverID     int64
 	Name         string
@@ -28,25 +28,19 @@ type LedgerTotals struct {
 }
 
 // DriverBalances lists drivers with ledger entries on their receivable,
-// largest balance first; q filters by name or TLC licence.
+// largest balance first (ties by driver id, newest driver first); q filters
+// by name or TLC licence.
 //
-// The sums come from an index-only scan of the driver entries' amounts
-// (ledger_entries_driver_sum_idx); journals are read only for the page's
-// drivers (their last toll). The scan still grows with the ledger: a
-// balance kept per driver at posting makes it flat.
+// The balances come from driver_balances (one row per driver, kept by a
+// trigger on the entries in the posting transaction): without q the page is
+// a backward scan of driver_balances_balance_idx joined to the page's
+// drivers, so it does not grow with the ledger.
 func DriverBalances(ctx context.Context, db DBTX, q string, limit, offset int) ([]DriverBalance, error) {
 	rows, err := db.Query(ctx, `
-		SELECT d.id, d.name, d.tlc_license, b.balance, b.n,
-			(SELECT max(j.txn_at) FROM ledger_entries e JOIN ledger_journals j ON j.id = e.journal_id
-				WHERE e.account = 'driver:' || d.id)
-		FROM (
-			SELECT e.driver_id, sum(e.amount_cents) AS balance, count(*) AS n
-			FROM ledger_entries e
-			WHERE e.account LIKE 'driver:%'
-			GROUP BY e.driver_id
-		) b JOIN drivers d ON d.id = b.driver_id
+		SELECT d.id, d.name, d.tlc_license, b.balance_cents, b.entries, b.last_txn_at
+		FROM driver_balances b JOIN drivers d ON d.id = b.driver_id
 		WHERE $1 = '' OR d.name ILIKE '%' || $1 || '%' OR d.tlc_license ILIKE '%' || $1 || '%'
-		ORDER BY b.balance DESC, d.name, d.id
+		ORDER BY b.balance_cents DESC, b.driver_id DESC
 		LIMIT $2 OFFSET $3`, q, limit, offset)
 	if err != nil {
 		return nil, err
@@ -55,6 +49,43 @@ func DriverBalances(ctx context.Context, db DBTX, q string, limit, offset int) (
 		var b DriverBalance
 		err := r.Scan(&b.DriverID, &b.Name, &b.TLC, &b.BalanceCents, &b.Entries, &b.LastTxnAt)
 		return b, err
+	})
+}
+
+// BalanceMismatch is a driver whose driver_balances row disagrees with the
+// sum of the entries on their receivable (a missing row or a row without
+// entries shows as zero on that side).
+type BalanceMismatch struct {
+	DriverID     int64
+	TableCents   int64
+	EntriesCents int64
+	TableEntries int64
+	EntryCount   int64
+}
+
+// CheckDriverBalances compares every driver_balances row with the sum and
+// count of the driver's entries (one statement, one snapshot) and returns
+// the drivers that differ, by driver id. It reads the whole ledger: run it
+// from the periodic check job, not from a page.
+func CheckDriverBalances(ctx context.Context, db DBTX) ([]BalanceMismatch, error) {
+	rows, err := db.Query(ctx, `
+		SELECT coalesce(b.driver_id, s.driver_id), coalesce(b.balance_cents, 0), coalesce(s.cents, 0),
+			coalesce(b.entries, 0), coalesce(s.n, 0)
+		FROM driver_balances b
+		FULL JOIN (
+			SELECT substr(account, 8)::bigint AS driver_id, sum(amount_cents) AS cents, count(*) AS n
+			FROM ledger_entries WHERE account LIKE 'driver:%'
+			GROUP BY 1
+		) s ON s.driver_id = b.driver_id
+		WHERE b.balance_cents IS DISTINCT FROM s.cents OR b.entries IS DISTINCT FROM s.n
+		ORDER BY 1`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (BalanceMismatch, error) {
+		var m BalanceMismatch
+		err := r.Scan(&m.DriverID, &m.TableCents, &m.EntriesCents, &m.TableEntries, &m.EntryCount)
+		return m, err
 	})
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"math"
 	"slices"
 	"strconv"
 
@@ -41,9 +42,9 @@ type StatementPage struct {
 //
 // Every query reads the index on ledger_entries (account, id DESC) INCLUDE
 // (amount_cents): the page's rows, the sum of the entries newer than the
-// page (bounded by how far back the page is) and the driver's balance (an
-// index-only sum of the driver's amounts, until the ledger keeps a balance
-// per driver); the tolls and journals are joined for the page's rows only.
+// page (bounded by how far back the page is); the driver's balance is their
+// driver_balances row. The tolls and journals are joined for the page's
+// rows only.
 func DriverStatementPage(ctx context.Context, db DBTX, q StatementPageQuery) (StatementPage, error) {
 	var p StatementPage
 	if q.Limit <= 0 || q.Limit > StatementPageSize {
@@ -101,10 +102,16 @@ func DriverStatementPage(ctx context.Context, db DBTX, q StatementPageQuery) (St
 	if len(lines) > 0 {
 		newest, oldest = lines[0].entry, lines[len(lines)-1].entry
 	}
-	// One statement, one snapshot: the balance and what was posted after the page.
+	// One statement, one snapshot: the balance (driver_balances) and what
+	// was posted after the page (nothing to sum without lines).
 	var after int64
-	if err := db.QueryRow(ctx, `SELECT coalesce(sum(amount_cents), 0), coalesce(sum(amount_cents) FILTER (WHERE id > $2), 0)
-		FROM ledger_entries WHERE account = $1`, account, newest).Scan(&p.Balance, &after); err != nil {
+	if len(lines) == 0 {
+		newest = math.MaxInt64
+	}
+	if err := db.QueryRow(ctx, `SELECT
+			coalesce((SELECT balance_cents FROM driver_balances WHERE driver_id = $3), 0),
+			coalesce((SELECT sum(amount_cents) FROM ledger_entries WHERE account = $1 AND id > $2), 0)`,
+		account, newest, q.DriverID).Scan(&p.Balance, &after); err != nil {
 		return p, err
 	}
 	if len(lines) == 0 {
