@@ -194,7 +194,7 @@ func TestCheckDriverBalancesFindsBrokenRows(t *testing.T) {
 	ctx := context.Background()
 	loadFleet(t, db, smallFleet())
 	insertTxn(t, db, txnOpts{state: "NY", plate: "T1C", at: nyAt(3, 1, 8, 0), amount: 1706}) // LB: 5000003
-	insertTxn(t, db, txnOpts{state: "NY", plate: "T1C", at: nyAt(1, 20, 8, 0), amount: 250})  // LA: 5000001
+	insertTxn(t, db, txnOpts{state: "NY", plate: "T1C", at: nyAt(1, 20, 8, 0), amount: 250}) // LA: 5000001
 	associate(t, db)
 	post(t, db)
 	checkDriverBalances(t, db, 0)
@@ -235,7 +235,7 @@ func TestDriverBalancesPageFromTheTable(t *testing.T) {
 	ctx := context.Background()
 	loadFleet(t, db, smallFleet())
 	insertTxn(t, db, txnOpts{state: "NY", plate: "T1C", at: nyAt(3, 1, 8, 0), amount: 1706}) // 5000003
-	insertTxn(t, db, txnOpts{state: "NY", plate: "T1C", at: nyAt(1, 20, 8, 0), amount: 250})  // 5000001
+	insertTxn(t, db, txnOpts{state: "NY", plate: "T1C", at: nyAt(1, 20, 8, 0), amount: 250}) // 5000001
 	associate(t, db)
 	post(t, db)
 	all, err := store.DriverBalances(ctx, db.Pool, "", 10, 0)
