@@ -212,10 +212,8 @@ func DateCell(t time.Time, loc *time.Location, style int) any {
 }
 
 // TableLayout gives a streamed sheet its table layout: the given column widths (characters,
-// from column A), the header row frozen, and an autofilter over the header and rows data
-// rows. Call it before the first SetRow; it registers the autofilter, which sw writes when it
-// flushes.
-func TableLayout(f *excelize.File, sw *excelize.StreamWriter, widths []float64, rows int) error {
+// from column A) and the header row frozen. Call it before the first SetRow.
+func TableLayout(sw *excelize.StreamWriter, widths []float64) error {
 	for i, w := range widths {
 		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
 			return fmt.Errorf("masterfile: width: %w", err)
@@ -225,7 +223,13 @@ func TableLayout(f *excelize.File, sw *excelize.StreamWriter, widths []float64, 
 		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}}}); err != nil {
 		return fmt.Errorf("masterfile: panes: %w", err)
 	}
-	last, err := excelize.CoordinatesToCellName(len(widths), max(rows, 1)+1)
+	return nil
+}
+
+// AutoFilter puts an autofilter over the header and rows data rows (at least one) of the
+// first cols columns of a streamed sheet. Call it before sw.Flush, which writes it.
+func AutoFilter(f *excelize.File, sw *excelize.StreamWriter, cols, rows int) error {
+	last, err := excelize.CoordinatesToCellName(cols, max(rows, 1)+1)
 	if err != nil {
 		return fmt.Errorf("masterfile: %w", err)
 	}
@@ -274,7 +278,10 @@ func writeBookings(f *excelize.File, b Batch, loc *time.Location, st styles) err
 	if err != nil {
 		return fmt.Errorf("masterfile: %w", err)
 	}
-	if err := TableLayout(f, sw, bookingsWidths, len(b.Items)); err != nil {
+	if err := TableLayout(sw, bookingsWidths); err != nil {
+		return err
+	}
+	if err := AutoFilter(f, sw, len(BookingsHeader), len(b.Items)); err != nil {
 		return err
 	}
 	if err := header(sw, BookingsHeader, st.bold); err != nil {
@@ -349,7 +356,10 @@ func writeTracking(f *excelize.File, b Batch, loc *time.Location, st styles) err
 	if err != nil {
 		return fmt.Errorf("masterfile: %w", err)
 	}
-	if err := TableLayout(f, sw, trackingWidths, len(b.Emails)); err != nil {
+	if err := TableLayout(sw, trackingWidths); err != nil {
+		return err
+	}
+	if err := AutoFilter(f, sw, len(TrackingHeader), len(b.Emails)); err != nil {
 		return err
 	}
 	if err := header(sw, TrackingHeader, st.bold); err != nil {
