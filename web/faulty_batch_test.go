@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -174,6 +175,11 @@ func TestFaultyBatchActions(t *testing.T) {
 	}
 	if _, err := excelize.OpenReader(strings.NewReader(body)); err != nil {
 		t.Errorf("download is not a workbook: %v", err)
+	}
+	// The name is Windows-safe: the party ID DE*T1 reads DE-T1.
+	if _, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err != nil ||
+		params["filename"] != "Faulty bookings DE-T1 "+bt.Period.String()+" v1.xlsx" {
+		t.Errorf("download file name = %q (%v); want the Windows-safe name", params["filename"], err)
 	}
 	if resp, _ := b.get(t, fin, "/faulty/batches/"+id+"/master-files/7"); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("missing version = %d; want 404", resp.StatusCode)

@@ -18,6 +18,7 @@ import (
 	"recondesk/internal/app"
 	"recondesk/internal/apperror"
 	"recondesk/internal/auth"
+	"recondesk/internal/mail"
 	"recondesk/internal/store"
 	"recondesk/views/ezpass"
 	"recondesk/web/query"
@@ -341,7 +342,7 @@ func handleImportFile(d Deps) http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set("Content-Length", strconv.FormatInt(imp.SizeBytes, 10))
-		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": imp.FileName}))
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": mail.SafeFileName(imp.FileName)}))
 		if _, err := store.CopyEZPassImportFile(r.Context(), d.Pool, imp, w); err != nil {
 			d.Logger.Error("import file download", "request_id", RequestIDFrom(r.Context()), "import_id", imp.ID, "err", err.Error())
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/a-h/templ"
 
 	"recondesk/internal/auth"
+	"recondesk/internal/mail"
 	"recondesk/internal/store"
 	views "recondesk/views/inbox"
 	"recondesk/views/layout"
@@ -126,7 +127,7 @@ func handleInboxAttachment(d Deps) http.Handler {
 			ct = a.ContentType
 		}
 		w.Header().Set("Content-Type", ct)
-		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Name}))
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": mail.SafeFileName(a.Name)}))
 		w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Content-Length", strconv.Itoa(len(data)))

@@ -79,7 +79,7 @@ func handleMailboxAttachment(d Deps) http.Handler {
 		}
 		a := p.Attachments[n]
 		w.Header().Set("Content-Type", a.ContentType)
-		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Name}))
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": mail.SafeFileName(a.Name)}))
 		w.Header().Set("Content-Length", strconv.Itoa(len(a.Data)))
 		_, _ = w.Write(a.Data)
 	})

@@ -15,6 +15,7 @@ import (
 
 	"recondesk/internal/apperror"
 	"recondesk/internal/auth"
+	"recondesk/internal/masterfile"
 	"recondesk/internal/store"
 	"recondesk/views/ezpass"
 	"recondesk/web/query"
@@ -127,6 +128,9 @@ var exportHeader = []string{"ID", "Account", "Lane Txn ID", "Date and time", "Ti
 	"Exit Plaza", "Class", "Amount", "Kind", "Status", "Reason", "Vehicle VIN", "Lease", "Driver", "TLC licence", "Medallion",
 	"Match method", "Import"}
 
+// exportWidths are the widths of the exportHeader columns in the XLSX export.
+var exportWidths = []float64{9, 14, 16, 20, 18, 14, 10, 18, 18, 7, 11, 10, 12, 30, 20, 14, 22, 12, 11, 14, 8}
+
 // exportRow is one transaction as export cells: text escaped against
 // formula injection, amount as a number of dollars.
 func exportRow(t store.EZPassTxn, tz *time.Location) (text []string, amount float64) {
@@ -226,9 +230,23 @@ func handleTxnExportXLSX(d Deps) http.Handler {
 			fail(d, w, r, err)
 			return
 		}
+		date, err := masterfile.NewDateStyle(book)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		bold, err := book.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		if err := masterfile.TableLayout(sw, exportWidths); err != nil {
+			fail(d, w, r, err)
+			return
+		}
 		head := make([]any, len(exportHeader))
 		for i, h := range exportHeader {
-			head[i] = h
+			head[i] = excelize.Cell{StyleID: bold, Value: h}
 		}
 		if err := sw.SetRow("A1", head); err != nil {
 			fail(d, w, r, err)
@@ -242,11 +260,15 @@ func handleTxnExportXLSX(d Deps) http.Handler {
 				row[i] = c
 			}
 			row[0] = t.ID
+			row[3] = masterfile.DateCell(t.TxnAt, d.Config.EZPassTZ, date)
 			row[10] = excelize.Cell{StyleID: money, Value: amount}
 			cell, _ := excelize.CoordinatesToCellName(1, line)
 			line++
 			return sw.SetRow(cell, row)
 		})
+		if err == nil {
+			err = masterfile.AutoFilter(book, sw, len(exportHeader), line-2)
+		}
 		if err == nil {
 			err = sw.Flush()
 		}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -18,6 +19,7 @@ import (
 	"recondesk/internal/auth"
 	"recondesk/internal/demo"
 	"recondesk/internal/ezpass"
+	"recondesk/internal/masterfile"
 	"recondesk/internal/store"
 )
 
@@ -245,6 +247,34 @@ func TestEZPassTransactionsExport(t *testing.T) {
 	if v, _ := f.GetCellValue("Transactions", "K2", excelize.Options{RawCellValue: true}); v != "6.94" {
 		t.Errorf("amount cell %q; want 6.94", v)
 	}
+	// A real date cell (a number with a date format) reading what the CSV reads, the header
+	// frozen, an autofilter over the header and the 3 rows, and a width on every column.
+	if raw, _ := f.GetCellValue("Transactions", "D2", excelize.Options{RawCellValue: true}); !isFloat(raw) {
+		t.Errorf("date cell holds %q; want a date number", raw)
+	}
+	styleID, _ := f.GetCellStyle("Transactions", "D2")
+	if st, err := f.GetStyle(styleID); err != nil || st.CustomNumFmt == nil || *st.CustomNumFmt != masterfile.DateNumFmt {
+		t.Errorf("date cell style = %+v (%v); want format %q", st, err, masterfile.DateNumFmt)
+	}
+	if v, _ := f.GetCellValue("Transactions", "D2"); v != got[1][3] || !strings.HasPrefix(v, "2026-") || len(v) != len("2026-01-05 10:00:00") {
+		t.Errorf("date cell reads %q; want yyyy-mm-dd hh:mm:ss", v)
+	}
+	if panes, err := f.GetPanes("Transactions"); err != nil || !panes.Freeze || panes.YSplit != 1 || panes.TopLeftCell != "A2" {
+		t.Errorf("panes = %+v (%v); want the header row frozen", panes, err)
+	}
+	filtered := false
+	for _, dn := range f.GetDefinedName() {
+		filtered = filtered || (dn.Name == "_xlnm._FilterDatabase" && strings.ReplaceAll(dn.RefersTo, "$", "") == "'Transactions'!A1:U4")
+	}
+	if !filtered {
+		t.Errorf("defined names = %+v; want an autofilter over A1:U4", f.GetDefinedName())
+	}
+	for c := 1; c <= len(exportHeader); c++ {
+		col, _ := excelize.ColumnNumberToName(c)
+		if w, _ := f.GetColWidth("Transactions", col); w == 9.140625 || w < 6 {
+			t.Errorf("column %s width %v; want a set width", col, w)
+		}
+	}
 
 	_, book = b.get(t, fin, "/ezpass/transactions/export.xlsx?agency==cmd|'+/C+calc'!A0")
 	f2, err := excelize.OpenReader(bytes.NewReader([]byte(book)))
@@ -264,4 +294,9 @@ func TestEZPassTransactionsExport(t *testing.T) {
 	if resp, _ := b.get(t, b.login(t, auth.Viewer), "/ezpass/transactions/export.csv"); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("viewer export: %d; want 403", resp.StatusCode)
 	}
+}
+
+func isFloat(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
 }

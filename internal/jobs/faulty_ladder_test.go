@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -363,13 +364,28 @@ func TestFaultyThreadHeadersChain(t *testing.T) {
 			t.Errorf("message %d lacks the auto-reply headers", i+1)
 		}
 		// Each email carries the version regenerated just before it (v1 is the fixture's).
-		wantName := fmt.Sprintf("Faulty bookings DE*T1 2026-01 v%d.xlsx", i+2)
+		wantName := fmt.Sprintf("Faulty bookings DE-T1 2026-01 v%d.xlsx", i+2)
 		if len(p.Attachments) != 1 || p.Attachments[0].Name != wantName {
 			t.Errorf("message %d attachments = %d; want %s", i+1, len(p.Attachments), wantName)
 		} else if wb, err := excelize.OpenReader(bytes.NewReader(p.Attachments[0].Data)); err != nil {
 			t.Errorf("message %d attachment is not a workbook: %v", i+1, err)
 		} else if rows, _ := wb.GetRows(masterfile.SheetTracking); len(rows) != i+1 {
 			t.Errorf("message %d: Tracking sheet has %d rows; want the header and the %d earlier emails", i+1, len(rows), i)
+		} else {
+			// Each earlier email of the thread: level, Message-ID, state, sent at (a date cell), recipients.
+			for j := 1; j <= i; j++ {
+				prev := parsed[j-1]
+				if r := rows[j]; len(r) < 6 || r[2] != prev.MessageID || r[3] != "sent" || r[5] != strings.Join(prev.To, ", ") {
+					t.Errorf("message %d: Tracking row %d = %q; want %s sent to %v", i+1, j, r, prev.MessageID, prev.To)
+				}
+				raw, _ := wb.GetCellValue(masterfile.SheetTracking, fmt.Sprintf("E%d", j+1), excelize.Options{RawCellValue: true})
+				if _, err := strconv.ParseFloat(raw, 64); err != nil {
+					t.Errorf("message %d: Tracking sent at %q is not a date cell", i+1, raw)
+				}
+			}
+			if panes, err := wb.GetPanes(masterfile.SheetBookings); err != nil || !panes.Freeze || panes.YSplit != 1 {
+				t.Errorf("message %d: Bookings panes = %+v; want the header frozen", i+1, panes)
+			}
 		}
 		if strings.Count(p.Text, "  station Station ") != 20 || !strings.Contains(p.Text, "… and 5 more") {
 			t.Errorf("message %d text lists %d bookings; want the first 20 and '… and 5 more'", i+1, strings.Count(p.Text, "  station Station "))

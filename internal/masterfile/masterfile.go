@@ -41,8 +41,12 @@ var PartnerResponses = []string{"Paid", "Credited", "Disputed", "Will pay by dat
 // TrackingHeader is the header row of the Tracking sheet.
 var TrackingHeader = []string{"Seq", "Level", "Message-ID", "State", "Sent at", "To", "Cc"}
 
-// TimeLayout is how times are written (wall clock in the batch's location).
+// TimeLayout is how times read (wall clock in the batch's location).
 const TimeLayout = "2006-01-02 15:04:05"
+
+// DateNumFmt is the number format of every date cell: the same reading as TimeLayout, but the
+// cell holds a real Excel date, so partners can sort, filter and compute with it.
+const DateNumFmt = "yyyy-mm-dd hh:mm:ss"
 
 // Batch is everything one master file shows.
 type Batch struct {
@@ -152,17 +156,17 @@ func Build(b Batch) ([]byte, error) {
 			return nil, fmt.Errorf("masterfile: %w", err)
 		}
 	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	st, err := newStyles(f)
 	if err != nil {
-		return nil, fmt.Errorf("masterfile: %w", err)
-	}
-	if err := writeBookings(f, b, loc, bold); err != nil {
 		return nil, err
 	}
-	if err := writeTracking(f, b, loc, bold); err != nil {
+	if err := writeBookings(f, b, loc, st); err != nil {
 		return nil, err
 	}
-	if err := writeSummary(f, b, loc, bold); err != nil {
+	if err := writeTracking(f, b, loc, st); err != nil {
+		return nil, err
+	}
+	if err := writeSummary(f, b, loc, st); err != nil {
 		return nil, err
 	}
 	f.SetActiveSheet(0)
@@ -171,6 +175,68 @@ func Build(b Batch) ([]byte, error) {
 		return nil, fmt.Errorf("masterfile: write: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// styles are the workbook's cell styles.
+type styles struct{ bold, date int }
+
+func newStyles(f *excelize.File) (styles, error) {
+	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	if err != nil {
+		return styles{}, fmt.Errorf("masterfile: %w", err)
+	}
+	date, err := NewDateStyle(f)
+	if err != nil {
+		return styles{}, err
+	}
+	return styles{bold: bold, date: date}, nil
+}
+
+// NewDateStyle adds the DateNumFmt style to f and returns its id.
+func NewDateStyle(f *excelize.File) (int, error) {
+	numFmt := DateNumFmt
+	id, err := f.NewStyle(&excelize.Style{CustomNumFmt: &numFmt})
+	if err != nil {
+		return 0, fmt.Errorf("masterfile: date style: %w", err)
+	}
+	return id, nil
+}
+
+// DateCell is t as a date cell showing the wall clock in loc; nil (an empty cell) for the zero time.
+func DateCell(t time.Time, loc *time.Location, style int) any {
+	if t.IsZero() {
+		return nil
+	}
+	// excelize writes a time's wall clock in its own location.
+	return excelize.Cell{StyleID: style, Value: t.In(loc)}
+}
+
+// TableLayout gives a streamed sheet its table layout: the given column widths (characters,
+// from column A) and the header row frozen. Call it before the first SetRow.
+func TableLayout(sw *excelize.StreamWriter, widths []float64) error {
+	for i, w := range widths {
+		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
+			return fmt.Errorf("masterfile: width: %w", err)
+		}
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
+		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}}}); err != nil {
+		return fmt.Errorf("masterfile: panes: %w", err)
+	}
+	return nil
+}
+
+// AutoFilter puts an autofilter over the header and rows data rows (at least one) of the
+// first cols columns of a streamed sheet. Call it before sw.Flush, which writes it.
+func AutoFilter(f *excelize.File, sw *excelize.StreamWriter, cols, rows int) error {
+	last, err := excelize.CoordinatesToCellName(cols, max(rows, 1)+1)
+	if err != nil {
+		return fmt.Errorf("masterfile: %w", err)
+	}
+	if err := f.AutoFilter(sw.Sheet, "A1:"+last, nil); err != nil {
+		return fmt.Errorf("masterfile: autofilter: %w", err)
+	}
+	return nil
 }
 
 func text(vals ...string) []any {
@@ -189,13 +255,6 @@ func header(sw *excelize.StreamWriter, cols []string, style int) error {
 	return sw.SetRow("A1", row)
 }
 
-func fmtTime(t time.Time, loc *time.Location) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.In(loc).Format(TimeLayout)
-}
-
 // sentEmails returns the sent emails ordered by time.
 func sentEmails(es []Email) []Email {
 	var out []Email
@@ -208,17 +267,24 @@ func sentEmails(es []Email) []Email {
 	return out
 }
 
-func writeBookings(f *excelize.File, b Batch, loc *time.Location, bold int) error {
+// bookingsWidths are the widths of the BookingsHeader columns.
+var bookingsWidths = []float64{7, 28, 28, 28, 36, 16, 10, 20, 20, 11, 30, 30, 20, 20, 20, 18, 40}
+
+// trackingWidths are the widths of the TrackingHeader columns.
+var trackingWidths = []float64{6, 18, 50, 10, 20, 40, 40}
+
+func writeBookings(f *excelize.File, b Batch, loc *time.Location, st styles) error {
 	sw, err := f.NewStreamWriter(SheetBookings)
 	if err != nil {
 		return fmt.Errorf("masterfile: %w", err)
 	}
-	_ = sw.SetColWidth(2, 4, 28)
-	_ = sw.SetColWidth(5, 5, 36)
-	_ = sw.SetColWidth(8, 9, 20)
-	_ = sw.SetColWidth(11, 12, 30)
-	_ = sw.SetColWidth(13, 15, 20)
-	if err := header(sw, BookingsHeader, bold); err != nil {
+	if err := TableLayout(sw, bookingsWidths); err != nil {
+		return err
+	}
+	if err := AutoFilter(f, sw, len(BookingsHeader), len(b.Items)); err != nil {
+		return err
+	}
+	if err := header(sw, BookingsHeader, st.bold); err != nil {
 		return fmt.Errorf("masterfile: %w", err)
 	}
 	sent := sentEmails(b.Emails)
@@ -250,11 +316,10 @@ func writeBookings(f *excelize.File, b Batch, loc *time.Location, bold int) erro
 			resolved = it.ResolvedAt
 		}
 		row := []any{i + 1}
-		row = append(row, text(it.AuthRef, it.CDRID, it.OCPISessionID, station, it.City, it.Connector,
-			fmtTime(it.Start, loc), fmtTime(it.End, loc))...)
-		row = append(row, float64(it.EnergyWh)/1000)
-		row = append(row, text(strings.Join(it.FaultReasons, ", "), Status(it.State, it.Resolution, it.Reopened),
-			fmtTime(first, loc), fmtTime(last, loc), fmtTime(resolved, loc))...)
+		row = append(row, text(it.AuthRef, it.CDRID, it.OCPISessionID, station, it.City, it.Connector)...)
+		row = append(row, DateCell(it.Start, loc, st.date), DateCell(it.End, loc, st.date), float64(it.EnergyWh)/1000)
+		row = append(row, text(strings.Join(it.FaultReasons, ", "), Status(it.State, it.Resolution, it.Reopened))...)
+		row = append(row, DateCell(first, loc, st.date), DateCell(last, loc, st.date), DateCell(resolved, loc, st.date))
 		cell, _ := excelize.CoordinatesToCellName(1, i+2)
 		if err := sw.SetRow(cell, row); err != nil {
 			return fmt.Errorf("masterfile: bookings row %d: %w", i+1, err)
@@ -286,22 +351,27 @@ func addResponseDropDown(f *excelize.File, items int) error {
 	return nil
 }
 
-func writeTracking(f *excelize.File, b Batch, loc *time.Location, bold int) error {
+func writeTracking(f *excelize.File, b Batch, loc *time.Location, st styles) error {
 	sw, err := f.NewStreamWriter(SheetTracking)
 	if err != nil {
 		return fmt.Errorf("masterfile: %w", err)
 	}
-	_ = sw.SetColWidth(2, 2, 18)
-	_ = sw.SetColWidth(3, 3, 56)
-	_ = sw.SetColWidth(5, 7, 30)
-	if err := header(sw, TrackingHeader, bold); err != nil {
+	if err := TableLayout(sw, trackingWidths); err != nil {
+		return err
+	}
+	if err := AutoFilter(f, sw, len(TrackingHeader), len(b.Emails)); err != nil {
+		return err
+	}
+	if err := header(sw, TrackingHeader, st.bold); err != nil {
 		return fmt.Errorf("masterfile: %w", err)
 	}
 	es := append([]Email(nil), b.Emails...)
 	sort.SliceStable(es, func(i, j int) bool { return es[i].Seq < es[j].Seq })
 	for i, e := range es {
 		row := []any{e.Seq}
-		row = append(row, text(e.Level, e.MessageID, e.State, fmtTime(e.SentAt, loc), strings.Join(e.To, ", "), strings.Join(e.CC, ", "))...)
+		row = append(row, text(e.Level, e.MessageID, e.State)...)
+		row = append(row, DateCell(e.SentAt, loc, st.date))
+		row = append(row, text(strings.Join(e.To, ", "), strings.Join(e.CC, ", "))...)
 		cell, _ := excelize.CoordinatesToCellName(1, i+2)
 		if err := sw.SetRow(cell, row); err != nil {
 			return fmt.Errorf("masterfile: tracking row %d: %w", i+1, err)
@@ -313,7 +383,7 @@ func writeTracking(f *excelize.File, b Batch, loc *time.Location, bold int) erro
 	return nil
 }
 
-func writeSummary(f *excelize.File, b Batch, loc *time.Location, bold int) error {
+func writeSummary(f *excelize.File, b Batch, loc *time.Location, st styles) error {
 	sw, err := f.NewStreamWriter(SheetSummary)
 	if err != nil {
 		return fmt.Errorf("masterfile: %w", err)
@@ -332,13 +402,13 @@ func writeSummary(f *excelize.File, b Batch, loc *time.Location, bold int) error
 		}
 	}
 	rows := [][]any{
-		{excelize.Cell{StyleID: bold, Value: "Faulty bookings master file"}},
+		{excelize.Cell{StyleID: st.bold, Value: "Faulty bookings master file"}},
 		text("Partner", b.PartnerName),
 		text("Party ID", b.PartyID),
 		text("Period", b.Period),
 		text("Batch", b.ID),
 		{"Version", b.Version},
-		text("Generated at", fmtTime(b.GeneratedAt, loc)),
+		{"Generated at", DateCell(b.GeneratedAt, loc, st.date)},
 		text("Time zone", loc.String()),
 		{"Bookings", len(b.Items)},
 		{"Open", open},

@@ -1,9 +1,13 @@
 package masterfile_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"fmt"
+	"io"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,5 +142,105 @@ func TestBookingsResponseDropDown(t *testing.T) {
 	rows, _ := f.GetRows(masterfile.SheetBookings)
 	if got := rows[0][15:]; len(got) != 2 || got[0] != "Partner response" || got[1] != "Partner note" {
 		t.Errorf("last header cells = %q", got)
+	}
+}
+
+// checkDateCell fails unless cell holds an Excel date number with a date number format that
+// reads want.
+func checkDateCell(t *testing.T, f *excelize.File, sheet, cell, want string) {
+	t.Helper()
+	raw, err := f.GetCellValue(sheet, cell, excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := strconv.ParseFloat(raw, 64); err != nil {
+		t.Errorf("%s!%s = %q; want a date number", sheet, cell, raw)
+	}
+	id, _ := f.GetCellStyle(sheet, cell)
+	st, err := f.GetStyle(id)
+	if err != nil || st.CustomNumFmt == nil || *st.CustomNumFmt != masterfile.DateNumFmt {
+		t.Errorf("%s!%s style = %+v (%v); want number format %q", sheet, cell, st, err, masterfile.DateNumFmt)
+	}
+	if got, _ := f.GetCellValue(sheet, cell); got != want {
+		t.Errorf("%s!%s reads %q; want %q", sheet, cell, got, want)
+	}
+}
+
+// checkTableLayout fails unless sheet has its header row frozen, an autofilter over ref and a
+// width set on every column of ref.
+func checkTableLayout(t *testing.T, f *excelize.File, data []byte, sheet, ref string, cols int) {
+	t.Helper()
+	panes, err := f.GetPanes(sheet)
+	if err != nil || !panes.Freeze || panes.YSplit != 1 || panes.XSplit != 0 || panes.TopLeftCell != "A2" {
+		t.Errorf("%s panes = %+v (%v); want the header row frozen", sheet, panes, err)
+	}
+	found := false
+	for _, dn := range f.GetDefinedName() {
+		if dn.Name == "_xlnm._FilterDatabase" && dn.Scope == sheet && strings.ReplaceAll(dn.RefersTo, "$", "") == "'"+sheet+"'!"+ref {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("%s: no filter database over %s in %+v", sheet, ref, f.GetDefinedName())
+	}
+	// excelize writes the range absolute ($A$1:$Q$3).
+	if xml := strings.ReplaceAll(sheetXML(t, data, f, sheet), "$", ""); !strings.Contains(xml, `<autoFilter ref="`+ref+`"`) {
+		t.Errorf("%s: sheet XML has no autoFilter over %s", sheet, ref)
+	}
+	for c := 1; c <= cols; c++ {
+		name, _ := excelize.ColumnNumberToName(c)
+		if w, err := f.GetColWidth(sheet, name); err != nil || w == 9.140625 || w < 6 {
+			t.Errorf("%s column %s width = %v (%v); want a set width", sheet, name, w, err)
+		}
+	}
+}
+
+// sheetXML returns the raw XML of sheet in the workbook data.
+func sheetXML(t *testing.T, data []byte, f *excelize.File, sheet string) string {
+	t.Helper()
+	idx, _ := f.GetSheetIndex(sheet)
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("xl/worksheets/sheet%d.xml", idx+1)
+	for _, zf := range zr.File {
+		if zf.Name == name {
+			rc, _ := zf.Open()
+			defer rc.Close()
+			b, _ := io.ReadAll(rc)
+			return string(b)
+		}
+	}
+	t.Fatalf("no %s in the workbook", name)
+	return ""
+}
+
+func TestBuildLayout(t *testing.T) {
+	t.Parallel()
+	data, err := masterfile.Build(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// Dates are real date cells showing the wall clock in the batch's zone (Berlin, CEST/CET).
+	for cell, want := range map[string]string{"H2": "2026-10-03 10:00:00", "I2": "2026-10-03 11:00:00",
+		"M2": "2026-11-16 09:00:00", "N2": "2026-11-21 09:00:00", "O3": "2026-11-22 11:00:00"} {
+		checkDateCell(t, f, masterfile.SheetBookings, cell, want)
+	}
+	checkDateCell(t, f, masterfile.SheetTracking, "E2", "2026-11-16 09:00:00")
+	checkDateCell(t, f, masterfile.SheetSummary, "B7", "2026-11-16 09:00:00")
+	if v, _ := f.GetCellValue(masterfile.SheetBookings, "O2"); v != "" {
+		t.Errorf("open booking's Resolved at = %q; want empty", v)
+	}
+	checkTableLayout(t, f, data, masterfile.SheetBookings, "A1:Q3", len(masterfile.BookingsHeader))
+	checkTableLayout(t, f, data, masterfile.SheetTracking, "A1:G4", len(masterfile.TrackingHeader))
+	// The drop-down survives next to the autofilter.
+	if dvs, _ := f.GetDataValidations(masterfile.SheetBookings); len(dvs) != 1 || dvs[0].Sqref != "P2:P3" {
+		t.Errorf("data validations = %+v", dvs)
 	}
 }

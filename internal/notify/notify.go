@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"recondesk/internal/faulty"
+	"recondesk/internal/mail"
 )
 
 // MaxEmailItems is how many open bookings an email lists.
@@ -124,10 +125,10 @@ func LevelLabel(l faulty.Level, n int) string {
 // Label is the level line at the top of the email (the level, numbered for re-escalations).
 func (d EmailData) Label() string { return LevelLabel(d.Level, d.ReEscalation) }
 
-// AttachmentName is the file name of a master file version in an email.
+// AttachmentName is the file name of a master file version in an email and on download:
+// Windows-safe (mail.SafeFileName), so a party ID like DE*VLT reads DE-VLT.
 func AttachmentName(partyID, period string, version int) string {
-	name := fmt.Sprintf("Faulty bookings %s %s v%d.xlsx", partyID, period, version)
-	return strings.NewReplacer("/", "-", `\`, "-", "\r", "", "\n", "").Replace(name)
+	return mail.SafeFileName(fmt.Sprintf("Faulty bookings %s %s v%d.xlsx", partyID, period, version))
 }
 
 func (d EmailData) deadline() string { return d.Deadline.Format("Monday 2 January 2006, 15:04 MST") }

@@ -78,3 +78,14 @@ func ExampleText() {
 	fmt.Println(d.Step(), "|", strings.SplitN(Text(d), "\n", 2)[0], "|", d.Intro())
 	// Output: escalation | Re-escalation 1 | we are escalating this matter: 2 charging sessions of 2026-01 are still faulty. We have copied our escalation contacts.
 }
+
+func TestAttachmentNameWindowsSafe(t *testing.T) {
+	t.Parallel()
+	got := AttachmentName(`DE*VLT`, "2026-10", 3)
+	if got != "Faulty bookings DE-VLT 2026-10 v3.xlsx" {
+		t.Errorf("AttachmentName = %q", got)
+	}
+	if got := AttachmentName(`A/B\C:D?"<>|`, "2026-10", 1); strings.ContainsAny(got, `*:?"<>|/\`) {
+		t.Errorf("AttachmentName keeps a character Windows refuses: %q", got)
+	}
+}
