@@ -17,7 +17,7 @@ func TestImportsHistoryFitsAndProgressLinks(t *testing.T) {
 	start := now.Add(-time.Minute)
 	long := "EZPass_Transactions_Report_Account_12345678_2026-01-01_to_2026-01-31_final_v2.csv"
 	partial := store.EZPassImport{ID: 7, Account: "1234", FileName: long, SizeBytes: 2048, Status: store.ImportPartial,
-		Message: "2 of 10 rows could not be read; the other rows were imported. See the row errors below; correct those rows and upload them in a new file.",
+		Message:   "2 of 10 rows could not be read; the other rows were imported. See the row errors below; correct those rows and upload them in a new file.",
 		CreatedAt: start, StartedAt: &start, FinishedAt: &now, RowsRead: 10, Inserted: 8, Errors: 2}
 	var buf bytes.Buffer
 	if err := ezpass.ImportsTable([]store.EZPassImport{partial}, now, time.UTC).Render(context.Background(), &buf); err != nil {

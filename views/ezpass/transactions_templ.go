@@ -2027,7 +2027,8 @@ func step(label, value, how string) templ.Component {
 	})
 }
 
-// AssignLink opens the manual Assign / Re-associate form for one transaction.
+// AssignLink opens the manual Assign / Re-associate form for one
+// transaction, coming back to the transaction afterwards.
 func AssignLink(id int64, label string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -2054,9 +2055,9 @@ func AssignLink(id int64, label string) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var89 templ.SafeURL
-		templ_7745c5c3_Var89, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(fmt.Sprintf("/ezpass/assign?ids=%d", id)))
+		templ_7745c5c3_Var89, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(fmt.Sprintf("/ezpass/assign?ids=%d&return=%s", id, url.QueryEscape(fmt.Sprintf("/ezpass/transactions/%d", id)))))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/ezpass/transactions.templ`, Line: 549, Col: 66}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/ezpass/transactions.templ`, Line: 550, Col: 137}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var89))
 		if templ_7745c5c3_Err != nil {
@@ -2069,7 +2070,7 @@ func AssignLink(id int64, label string) templ.Component {
 		var templ_7745c5c3_Var90 string
 		templ_7745c5c3_Var90, templ_7745c5c3_Err = templ.JoinStringErrs(label)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/ezpass/transactions.templ`, Line: 549, Col: 251}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/ezpass/transactions.templ`, Line: 550, Col: 322}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var90))
 		if templ_7745c5c3_Err != nil {
