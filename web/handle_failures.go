@@ -118,8 +118,18 @@ func handleAssignForm(d Deps) http.Handler {
 			fail(d, w, r, err)
 			return
 		}
+		data.Return = returnPath(r.URL.Query().Get("return"))
 		render(w, r, http.StatusOK, failures.AssignPage(shellFor(d, r, "Assign tolls", "E-ZPass"), data), failures.AssignForm(data))
 	})
+}
+
+// returnPath is the "return" parameter of the Assign form when it is a
+// path on this site (query.SafeNext), else "" (back to the failures).
+func returnPath(v string) string {
+	if v == "" || query.SafeNext(v) != v {
+		return ""
+	}
+	return v
 }
 
 // assignRequest is a manual assignment from the form or the API.
@@ -172,6 +182,7 @@ func handleAssign(d Deps) http.Handler {
 				return
 			}
 			data.Choice, data.Reason, data.Errors, data.Message = choice, in.Reason, errs, msg
+			data.Return = returnPath(r.PostFormValue("return"))
 			render(w, r, status, failures.AssignPage(shellFor(d, r, "Assign tolls", "E-ZPass"), data), failures.AssignForm(data))
 		}
 		if errs := in.Validate(); len(errs) > 0 {
@@ -196,7 +207,11 @@ func handleAssign(d Deps) http.Handler {
 			msg += " Posting has been queued."
 		}
 		flash(d, r, "success", msg)
-		redirect(w, r, "/ezpass/failures")
+		back := "/ezpass/failures"
+		if p := returnPath(r.PostFormValue("return")); p != "" {
+			back = p
+		}
+		redirect(w, r, back)
 	})
 }
 

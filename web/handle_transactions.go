@@ -67,9 +67,13 @@ func parseTxnFilter(q url.Values, tz *time.Location) (store.EZPassTxnFilter, ezp
 
 func handleTxns(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f, form, errs := parseTxnFilter(r.URL.Query(), d.Config.EZPassTZ)
+		q := r.URL.Query()
+		if !q.Has("desc") && ezpass.DefaultDesc(q.Get("sort")) {
+			q.Set("desc", "1") // the page lists newest first unless told otherwise
+		}
+		f, form, errs := parseTxnFilter(q, d.Config.EZPassTZ)
 		u, _ := userFrom(r.Context())
-		data := ezpass.TxnsData{Form: form, Errors: errs, First: f.Cursor == "", CanExport: u.Role.Allows(auth.Finance), TZ: d.Config.EZPassTZ}
+		data := ezpass.TxnsData{Form: form, Errors: errs, First: f.Cursor == "", CanExport: u.Role.Allows(auth.Finance), TZ: displayTZ(d)}
 		status := http.StatusOK
 		if len(errs) == 0 {
 			page, err := store.ListEZPassTxns(r.Context(), d.Pool, f)
@@ -78,6 +82,7 @@ func handleTxns(d Deps) http.Handler {
 				return
 			}
 			data.Page = page
+			data.First = page.PrevCursor == ""
 			if data.Count, err = store.CountEZPassTxns(r.Context(), d.Pool, f); err != nil {
 				fail(d, w, r, err)
 				return
@@ -87,6 +92,14 @@ func handleTxns(d Deps) http.Handler {
 		}
 		render(w, r, status, ezpass.TxnsPage(shellFor(d, r, "E-ZPass transactions", "E-ZPass"), data), ezpass.TxnsContent(data))
 	})
+}
+
+// displayTZ is the zone times are shown in (DISPLAY_TZ).
+func displayTZ(d Deps) *time.Location {
+	if d.Config.DisplayTZ != nil {
+		return d.Config.DisplayTZ
+	}
+	return d.Config.EZPassTZ
 }
 
 func txnByPath(d Deps, r *http.Request) (store.EZPassTxn, error) {
@@ -105,7 +118,7 @@ func handleTxn(d Deps) http.Handler {
 			fail(d, w, r, err)
 			return
 		}
-		data := ezpass.TxnData{T: t, TZ: d.Config.EZPassTZ}
+		data := ezpass.TxnData{T: t, TZ: displayTZ(d)}
 		if data.Journals, err = store.JournalsForSource(ctx, d.Pool, "EZPASS", strconv.FormatInt(t.ID, 10)); err != nil {
 			fail(d, w, r, err)
 			return

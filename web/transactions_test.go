@@ -95,22 +95,24 @@ func TestEZPassTransactionsFilters(t *testing.T) {
 	c := b.login(t, auth.Viewer)
 	cases := []struct {
 		query string
-		want  []string // lane ids in page order
+		want  []string // lane ids in page order (newest first unless sorted)
 	}{
-		{"", []string{"500001", "500002", "500003", "500004", "500005", "500006", "500007", "500008", "500009", "500010", "500011", "500012"}},
-		{"from=2026-01-03&to=2026-01-05", []string{"500003", "500004", "500005"}},
+		// Newest first by default (issue 9); desc=0 reads oldest first.
+		{"", []string{"500012", "500011", "500010", "500009", "500008", "500007", "500006", "500005", "500004", "500003", "500002", "500001"}},
+		{"desc=0", []string{"500001", "500002", "500003", "500004", "500005", "500006", "500007", "500008", "500009", "500010", "500011", "500012"}},
+		{"from=2026-01-03&to=2026-01-05", []string{"500005", "500004", "500003"}},
 		{"status=excluded", []string{"500007"}},
-		{"status=associated", []string{"500001", "500003", "500008"}},
+		{"status=associated", []string{"500008", "500003", "500001"}},
 		{"kind=credit", []string{"500005"}},
-		{"agency=panynj", []string{"500002", "500006", "500010"}},
-		{"vehicle=NY+T123456C", []string{"500002", "500006", "500010"}},
-		{"vehicle=t123456c", []string{"500002", "500006", "500010"}},
-		{"vehicle=NJ-A1B2C3", []string{"500004", "500012"}},
-		{"vehicle=008+1234+5678&agency=MTAB%26T", []string{"500001", "500003", "500005", "500008", "500011"}},
-		{"driver=5100777", []string{"500001", "500003", "500008"}},
-		{"driver=okafor", []string{"500001", "500003", "500008"}},
-		{"medallion=7x42&from=2026-01-02", []string{"500003", "500008"}},
-		{fmt.Sprintf("import=%d&agency=NJTP", imp.ID), []string{"500004", "500012"}},
+		{"agency=panynj", []string{"500010", "500006", "500002"}},
+		{"vehicle=NY+T123456C", []string{"500010", "500006", "500002"}},
+		{"vehicle=t123456c", []string{"500010", "500006", "500002"}},
+		{"vehicle=NJ-A1B2C3", []string{"500012", "500004"}},
+		{"vehicle=008+1234+5678&agency=MTAB%26T", []string{"500011", "500008", "500005", "500003", "500001"}},
+		{"driver=5100777", []string{"500008", "500003", "500001"}},
+		{"driver=okafor", []string{"500008", "500003", "500001"}},
+		{"medallion=7x42&from=2026-01-02", []string{"500008", "500003"}},
+		{fmt.Sprintf("import=%d&agency=NJTP", imp.ID), []string{"500012", "500004"}},
 		{"import=99999", nil},
 		{"sort=amount&desc=1&agency=PANYNJ", []string{"500010", "500002", "500006"}},
 		{"sort=amount&status=imported&agency=MTAB%26T", []string{"500005", "500011"}},
@@ -184,12 +186,12 @@ func TestEZPassTransactionsKeysetPagination(t *testing.T) {
 	if m == nil {
 		t.Fatal("no next-page link")
 	}
-	if got := lanes(t, b, pageIDs(body)); !slices.Equal(got, []string{"500001", "500003"}) {
+	if got := lanes(t, b, pageIDs(body)); !slices.Equal(got, []string{"500011", "500008"}) {
 		t.Errorf("page 1: %v", got)
 	}
 	link := strings.ReplaceAll(m[1], "&amp;", "&")
 	_, body = b.get(t, c, link)
-	if got := lanes(t, b, pageIDs(body)); !slices.Equal(got, []string{"500005", "500008"}) {
+	if got := lanes(t, b, pageIDs(body)); !slices.Equal(got, []string{"500005", "500003"}) {
 		t.Errorf("page 2 via %s: %v", link, got)
 	}
 	mustContain(t, body, `data-testid="first-page"`)

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -150,7 +151,7 @@ type EZPassTxnFilter struct {
 	ImportID  int64
 	Sort      string // one of TxnSortKeys; default txn_at
 	Desc      bool
-	Cursor    string // from the previous page's NextCursor
+	Cursor    string // from another page's NextCursor or PrevCursor
 	Limit     int    // default 50, at most 500
 }
 
@@ -189,12 +190,14 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// txnCursor is the position after the last row of a page.
+// txnCursor is a position in the list: after the last row of a page, or,
+// with Back, before the first row of a page (the previous page ends there).
 type txnCursor struct {
 	Sort  string `json:"s"`
 	Desc  bool   `json:"d"`
 	Value string `json:"v"`
 	ID    int64  `json:"i"`
+	Back  bool   `json:"b,omitempty"`
 }
 
 func decodeCursor(s string) (txnCursor, error) {
@@ -294,7 +297,7 @@ func (f EZPassTxnFilter) where() (string, []any) {
 		c, _ := decodeCursor(f.Cursor)
 		s := txnSorts[c.Sort]
 		op := ">"
-		if c.Desc {
+		if c.Desc != c.Back {
 			op = "<"
 		}
 		add("("+s.expr+", t.id) "+op+" (?::"+s.typ+", ?::bigint)", c.Value, c.ID)
@@ -307,30 +310,35 @@ func (f EZPassTxnFilter) where() (string, []any) {
 
 // order is the ORDER BY of the filter and the sort value expression.
 func (f EZPassTxnFilter) order() (orderBy, valueExpr string) {
-	sort := f.Sort
+	sort, desc := f.Sort, f.Desc
 	if c, err := decodeCursor(f.Cursor); f.Cursor != "" && err == nil {
-		sort, f.Desc = c.Sort, c.Desc // a cursor keeps its page's order
+		// A cursor keeps its page's order; going back reads it reversed.
+		sort, desc = c.Sort, c.Desc != c.Back
 	}
 	if sort == "" {
 		sort = "txn_at"
 	}
 	s := txnSorts[sort]
 	dir := " ASC"
-	if f.Desc {
+	if desc {
 		dir = " DESC"
 	}
 	return " ORDER BY " + s.expr + dir + ", t.id" + dir, s.expr + "::text"
 }
 
-// EZPassTxnPage is one page of transactions and where the next one starts.
+// EZPassTxnPage is one page of transactions and where the pages next to it
+// start.
 type EZPassTxnPage struct {
 	Txns []EZPassTxn
 	// NextCursor continues after the last row; empty on the last page.
 	NextCursor string
+	// PrevCursor reads the page before the first row; empty on the first page.
+	PrevCursor string
 }
 
 // ListEZPassTxns returns one page of transactions matching f, in keyset
-// pagination (no OFFSET): f.Cursor from the previous page's NextCursor.
+// pagination (no OFFSET) both ways: f.Cursor from another page's
+// NextCursor or PrevCursor.
 func ListEZPassTxns(ctx context.Context, db DBTX, f EZPassTxnFilter) (EZPassTxnPage, error) {
 	if err := f.Validate(); err != nil {
 		return EZPassTxnPage{}, err
@@ -361,19 +369,35 @@ func ListEZPassTxns(ctx context.Context, db DBTX, f EZPassTxnFilter) (EZPassTxnP
 	if err := rows.Err(); err != nil {
 		return page, err
 	}
-	if len(page.Txns) > f.Limit {
-		page.Txns = page.Txns[:f.Limit]
-		last := page.Txns[f.Limit-1]
-		sort := f.Sort
-		desc := f.Desc
-		if f.Cursor != "" {
-			c, _ := decodeCursor(f.Cursor)
-			sort, desc = c.Sort, c.Desc
+	sort, desc, back := f.Sort, f.Desc, false
+	if f.Cursor != "" {
+		c, _ := decodeCursor(f.Cursor)
+		sort, desc, back = c.Sort, c.Desc, c.Back
+	}
+	if sort == "" {
+		sort = "txn_at"
+	}
+	more := len(page.Txns) > f.Limit
+	if more {
+		page.Txns, values = page.Txns[:f.Limit], values[:f.Limit]
+	}
+	if back {
+		// Read backwards from the cursor: put the page in its order.
+		slices.Reverse(page.Txns)
+		slices.Reverse(values)
+	}
+	at := func(i int, back bool) string {
+		return txnCursor{Sort: sort, Desc: desc, Value: values[i], ID: page.Txns[i].ID, Back: back}.encode()
+	}
+	if n := len(page.Txns); n > 0 {
+		// Forward: more rows follow, and rows precede when we came by a
+		// cursor. Backward: the page we came from follows, and more precede.
+		if (!back && more) || (back && f.Cursor != "") {
+			page.NextCursor = at(n-1, false)
 		}
-		if sort == "" {
-			sort = "txn_at"
+		if (!back && f.Cursor != "") || (back && more) {
+			page.PrevCursor = at(0, true)
 		}
-		page.NextCursor = txnCursor{Sort: sort, Desc: desc, Value: values[f.Limit-1], ID: last.ID}.encode()
 	}
 	return page, nil
 }
