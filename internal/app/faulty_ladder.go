@@ -418,19 +418,39 @@ type Resolved struct {
 // last open item, the closing message is decided in the same transaction (and only it: a
 // reminder that happens to be due is left to the tick).
 func (a *App) ResolveItems(ctx context.Context, actor Actor, batchID string, itemIDs []int64, note string) (Resolved, error) {
+	if itemIDs != nil && len(itemIDs) == 0 && strings.TrimSpace(note) != "" {
+		return Resolved{}, apperror.New(apperror.Invalid, "Select at least one open booking to resolve (or use Resolve batch).")
+	}
+	return a.resolve(ctx, actor, batchID, note, func(tx pgx.Tx) (int, error) {
+		return store.ResolveItems(ctx, tx, batchID, itemIDs, store.ResolvedManual, note, actor.String())
+	})
+}
+
+// ResolveMatching resolves every open item of a batch that matches the filter's state,
+// reason and search, chosen server-side in the same transaction (the "all N matching"
+// of the batch page), with a note; otherwise as ResolveItems.
+func (a *App) ResolveMatching(ctx context.Context, actor Actor, batchID string, f store.LadderItemFilter, note string) (Resolved, error) {
+	if f.State == store.ItemResolved {
+		return Resolved{}, apperror.New(apperror.Rule, "The filter shows resolved bookings only; there is nothing open to resolve.")
+	}
+	return a.resolve(ctx, actor, batchID, note, func(tx pgx.Tx) (int, error) {
+		return store.ResolveMatchingItems(ctx, tx, batchID, f, store.ResolvedManual, note, actor.String())
+	})
+}
+
+// resolve runs a resolution (pick resolves the chosen items in tx) under the batch lock and
+// decides the closing message when no item stays open.
+func (a *App) resolve(ctx context.Context, actor Actor, batchID, note string, pick func(pgx.Tx) (int, error)) (Resolved, error) {
 	var out Resolved
 	if strings.TrimSpace(note) == "" {
 		return out, store.NoteRequired("Write a note saying why these bookings are resolved.")
-	}
-	if itemIDs != nil && len(itemIDs) == 0 {
-		return out, apperror.New(apperror.Invalid, "Select at least one open booking to resolve (or use Resolve batch).")
 	}
 	now := a.Now().Truncate(time.Microsecond)
 	err := a.inTx(ctx, func(tx pgx.Tx) error {
 		if err := store.LockLadderBatch(ctx, tx, batchID); err != nil {
 			return err
 		}
-		n, err := store.ResolveItems(ctx, tx, batchID, itemIDs, store.ResolvedManual, note, actor.String())
+		n, err := pick(tx)
 		if err != nil {
 			return err
 		}
