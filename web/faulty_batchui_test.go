@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"recondesk/internal/auth"
@@ -175,5 +176,71 @@ func TestFaultyResolveAllMatching(t *testing.T) {
 	bt, _ := store.LoadLadderBatch(ctx, b.db.Pool, id)
 	if bt.Facts.Resolved != 11 {
 		t.Errorf("batch resolved count %d; want 11", bt.Facts.Resolved)
+	}
+}
+
+// TestFaultyBatchActionsFollowState: the timeline reads in time order, the destructive actions
+// carry a required confirmation, and a resolved batch shows Resolved as done and offers no
+// escalate, resolve or run, which the use cases refuse with a 422 too.
+func TestFaultyBatchActionsFollowState(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, ids := faultyFixture(t, b, 1, 3)
+	id := ids[0]
+	fin := b.login(t, auth.Finance)
+
+	_, body := b.get(t, fin, "/faulty/batches/"+id)
+	var steps []string
+	for _, n := range byTestID(t, body, "timeline-step") {
+		steps = append(steps, attr(n, "data-step"))
+	}
+	if got := strings.Join(steps, ", "); got != "Ingestion, Validation, Master file, Monitoring, Notification, Reminder, Final reminder, Resolved" {
+		t.Errorf("timeline order = %s", got)
+	}
+	for _, id := range []string{"run-now", "escalate", "resolve-batch"} {
+		if len(byTestID(t, body, id)) != 1 {
+			t.Errorf("an overdue batch does not offer %s", id)
+		}
+	}
+	if c := byTestID(t, body, "resolve-confirm"); len(c) != 1 || !hasAttr(c[0], "required") {
+		t.Errorf("Resolve batch has no required confirmation")
+	}
+
+	if resp := b.post(t, fin, "/faulty/batches/"+id+"/resolve", url.Values{"note": {"partner credited"}, "confirm": {"yes"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("resolve batch = %d", resp.StatusCode)
+	}
+	_, body = b.get(t, fin, "/faulty/batches/"+id)
+	for _, id := range []string{"run-now", "escalate", "resolve-batch", "resolve-items", "resolve-matching"} {
+		if len(byTestID(t, body, id)) != 0 {
+			t.Errorf("a resolved batch offers %s", id)
+		}
+	}
+	if len(byTestID(t, body, "batch-resolved")) != 1 {
+		t.Error("a resolved batch does not say so in Actions")
+	}
+	for _, n := range byTestID(t, body, "timeline-step") {
+		if attr(n, "data-step") == "Resolved" && attr(n, "data-state") != "done" {
+			t.Errorf("Resolved step is %s; want done", attr(n, "data-state"))
+		}
+	}
+
+	for path, want := range map[string]string{
+		"/escalate":      "nothing to escalate",
+		"/resolve":       "no open bookings left",
+		"/run":           "no ladder step runs",
+		"/resolve-items": "no open bookings left",
+	} {
+		form := url.Values{"note": {"again"}, "scope": {"matching"}, "confirm": {"yes"}}
+		req, _ := http.NewRequest(http.MethodPost, b.srv.URL+"/faulty/batches/"+id+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("HX-Request", "true")
+		resp, err := fin.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := readBody(t, resp)
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(got, want) {
+			t.Errorf("POST %s on a resolved batch = %d; want 422 saying %q", path, resp.StatusCode, want)
+		}
 	}
 }
