@@ -140,6 +140,7 @@ func TestBrowserFaultyReEscalateResolveDownload(t *testing.T) {
 	do("resolve the batch",
 		chromedp.Navigate(b.srv.URL+page),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="resolve-note"]`), "Partner credited every session."),
+		chromedp.Click(chromedp.CSS(`[data-testid="resolve-confirm"]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid="resolve-batch"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)))
 	if n := count(`[data-testid="item-row"][data-state="open"]`); n != 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -42,10 +43,19 @@ func apperrorMessage(err error) string { return apperror.MessageOf(err) }
 
 // itemFilterFrom reads the items table's filter from the query string.
 func itemFilterFrom(r *http.Request) store.LadderItemFilter {
-	q := r.URL.Query()
+	return itemFilterOf(r.URL.Query())
+}
+
+// itemFilterOf reads the items filter and page cursor from form values.
+func itemFilterOf(q url.Values) store.LadderItemFilter {
 	f := store.LadderItemFilter{Reason: q.Get("reason"), Search: strings.TrimSpace(q.Get("q"))}
 	if s := q.Get("state"); s == "open" || s == "resolved" {
 		f.State = s
+	}
+	if n, err := strconv.ParseInt(q.Get("after"), 10, 64); err == nil && n > 0 {
+		f.After = n
+	} else if n, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil && n > 0 {
+		f.Before = n
 	}
 	return f
 }
@@ -58,14 +68,15 @@ func batchData(ctx context.Context, d Deps, r *http.Request, id string) (views.B
 	}
 	policy, now := faultyPolicy(d), d.Now()
 	u, _ := userFrom(ctx)
-	data := views.BatchData{Batch: b, State: faulty.BatchState(policy, b.Facts, now), Timeline: faulty.Timeline(policy, b.Facts, now),
+	data := views.BatchData{Batch: b, State: faulty.BatchState(policy, b.Facts, now), Timeline: faulty.Chronological(faulty.Timeline(policy, b.Facts, now)),
 		Filter: itemFilterFrom(r), CanAct: u.Role.Allows(auth.Finance), Loc: policy.Location}
 	if due := faulty.Due(policy, b.Facts, now); len(due) > 0 {
 		data.Next = views.LevelLabel(due[0].Level, 0)
 	}
-	if data.Items, err = store.LadderItems(ctx, d.Pool, id, data.Filter); err != nil {
+	if data.Page, err = store.LadderItemsPage(ctx, d.Pool, id, data.Filter, views.ItemsPerPage); err != nil {
 		return data, err
 	}
+	data.Items = data.Page.Items
 	if data.Reasons, err = store.LadderReasons(ctx, d.Pool, id); err != nil {
 		return data, err
 	}
@@ -87,6 +98,19 @@ func handleFaultyBatch(d Deps) http.Handler { return batchPage(d, views.BatchBod
 // htmx, the whole batch page otherwise.
 func handleFaultyBatchItems(d Deps) http.Handler { return batchPage(d, views.Items) }
 
+// pushItemsURL keeps the filter and page of an htmx items request in the
+// browser's address bar as the batch page's own URL.
+func pushItemsURL(w http.ResponseWriter, r *http.Request, id string) {
+	if !isHTMX(r) || !strings.HasSuffix(r.URL.Path, "/items") {
+		return
+	}
+	u := batchURL(id)
+	if q := r.URL.Query().Encode(); q != "" {
+		u += "?" + q
+	}
+	w.Header().Set("HX-Push-Url", u)
+}
+
 // batchPage renders the whole batch page, or fragment for htmx requests.
 func batchPage(d Deps, fragment func(views.BatchData) templ.Component) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -100,6 +124,7 @@ func batchPage(d Deps, fragment func(views.BatchData) templ.Component) http.Hand
 			fail(d, w, r, err)
 			return
 		}
+		pushItemsURL(w, r, id)
 		title := data.Batch.PartyID + " " + data.Batch.Period.String()
 		render(w, r, http.StatusOK, views.BatchPage(shellFor(d, r, title, "Faulty bookings"), data), fragment(data))
 	})
@@ -153,7 +178,9 @@ func resolvedMessage(res app.Resolved) string {
 	return msg
 }
 
-// handleFaultyResolveItems resolves the selected open items with a note.
+// handleFaultyResolveItems resolves open items with a note: the ticked ones,
+// every one on the page ("page"), or every open one matching the filter
+// ("scope=matching", chosen server-side; needs "confirm").
 func handleFaultyResolveItems(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := batchID(r)
@@ -165,28 +192,56 @@ func handleFaultyResolveItems(d Deps) http.Handler {
 			fail(d, w, r, apperror.New(apperror.Invalid, "The form could not be read; reload the page and try again."))
 			return
 		}
-		var ids []int64
-		for _, v := range r.PostForm["item"] {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n <= 0 {
-				ladderFail(d, w, r, batchURL(id), apperror.New(apperror.Invalid, "%q is not a booking id; select bookings in the table.", v))
+		u, _ := userFrom(r.Context())
+		back := batchURL(id)
+		if q := itemFilterQuery(r.PostForm); q != "" {
+			back += "?" + q
+		}
+		var res app.Resolved
+		if r.PostFormValue("scope") == "matching" {
+			if r.PostFormValue("confirm") != "yes" {
+				ladderFail(d, w, r, back, apperror.New(apperror.Invalid, "Tick the confirmation to resolve every open booking matching the filter."))
 				return
 			}
-			ids = append(ids, n)
+			res, err = d.App.ResolveMatching(r.Context(), app.User(u.ID), id, itemFilterOf(r.PostForm), r.PostFormValue("note"))
+		} else {
+			field := "item"
+			if r.PostFormValue("page") == "1" {
+				field = "page_item"
+			}
+			var ids []int64
+			for _, v := range r.PostForm[field] {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil || n <= 0 {
+					ladderFail(d, w, r, back, apperror.New(apperror.Invalid, "%q is not a booking id; select bookings in the table.", v))
+					return
+				}
+				ids = append(ids, n)
+			}
+			if len(ids) == 0 {
+				ladderFail(d, w, r, back, apperror.New(apperror.Invalid, "Select at least one open booking to resolve (or use Resolve batch)."))
+				return
+			}
+			res, err = d.App.ResolveItems(r.Context(), app.User(u.ID), id, ids, r.PostFormValue("note"))
 		}
-		if len(ids) == 0 {
-			ladderFail(d, w, r, batchURL(id), apperror.New(apperror.Invalid, "Select at least one open booking to resolve (or use Resolve batch)."))
-			return
-		}
-		u, _ := userFrom(r.Context())
-		res, err := d.App.ResolveItems(r.Context(), app.User(u.ID), id, ids, r.PostFormValue("note"))
 		if err != nil {
-			ladderFail(d, w, r, batchURL(id), err)
+			ladderFail(d, w, r, back, err)
 			return
 		}
 		flash(d, r, "success", resolvedMessage(res))
-		redirect(w, r, batchURL(id))
+		redirect(w, r, back)
 	})
+}
+
+// itemFilterQuery is the filter part (state, reason, q) of form values as a query string.
+func itemFilterQuery(v url.Values) string {
+	q := url.Values{}
+	for _, k := range []string{"state", "reason", "q"} {
+		if s := strings.TrimSpace(v.Get(k)); s != "" {
+			q.Set(k, s)
+		}
+	}
+	return q.Encode()
 }
 
 // handleFaultyResolveBatch resolves every open item of the batch with a note.

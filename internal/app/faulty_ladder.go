@@ -377,7 +377,7 @@ func (a *App) Reescalate(ctx context.Context, actor Actor, batchID, note string,
 			return err
 		}
 		if b.Facts.Open == 0 {
-			return apperror.New(apperror.Rule, "Every booking of this batch is resolved; there is nothing to escalate.")
+			return apperror.New(apperror.Rule, "This batch is resolved: every booking is resolved, so there is nothing to escalate.")
 		}
 		if len(b.To) == 0 {
 			return apperror.New(apperror.Rule, "Partner %s has no To address; add one on the partner's page, then escalate.", b.PartyID)
@@ -418,24 +418,52 @@ type Resolved struct {
 // last open item, the closing message is decided in the same transaction (and only it: a
 // reminder that happens to be due is left to the tick).
 func (a *App) ResolveItems(ctx context.Context, actor Actor, batchID string, itemIDs []int64, note string) (Resolved, error) {
+	if itemIDs != nil && len(itemIDs) == 0 && strings.TrimSpace(note) != "" {
+		return Resolved{}, apperror.New(apperror.Invalid, "Select at least one open booking to resolve (or use Resolve batch).")
+	}
+	return a.resolve(ctx, actor, batchID, note, func(tx pgx.Tx) (int, error) {
+		return store.ResolveItems(ctx, tx, batchID, itemIDs, store.ResolvedManual, note, actor.String())
+	})
+}
+
+// ResolveMatching resolves every open item of a batch that matches the filter's state,
+// reason and search, chosen server-side in the same transaction (the "all N matching"
+// of the batch page), with a note; otherwise as ResolveItems.
+func (a *App) ResolveMatching(ctx context.Context, actor Actor, batchID string, f store.LadderItemFilter, note string) (Resolved, error) {
+	if f.State == store.ItemResolved {
+		return Resolved{}, apperror.New(apperror.Rule, "The filter shows resolved bookings only; there is nothing open to resolve.")
+	}
+	return a.resolve(ctx, actor, batchID, note, func(tx pgx.Tx) (int, error) {
+		n, err := store.ResolveMatchingItems(ctx, tx, batchID, f, store.ResolvedManual, note, actor.String())
+		if err != nil || n > 0 {
+			return n, err
+		}
+		b, err := store.LoadLadderBatch(ctx, tx, batchID)
+		if err != nil || b.Facts.Open == 0 {
+			return 0, err // resolve says the batch is resolved
+		}
+		return 0, apperror.New(apperror.Rule, "No open booking matches the filter; nothing was resolved.")
+	})
+}
+
+// resolve runs a resolution (pick resolves the chosen items in tx) under the batch lock and
+// decides the closing message when no item stays open.
+func (a *App) resolve(ctx context.Context, actor Actor, batchID, note string, pick func(pgx.Tx) (int, error)) (Resolved, error) {
 	var out Resolved
 	if strings.TrimSpace(note) == "" {
 		return out, store.NoteRequired("Write a note saying why these bookings are resolved.")
-	}
-	if itemIDs != nil && len(itemIDs) == 0 {
-		return out, apperror.New(apperror.Invalid, "Select at least one open booking to resolve (or use Resolve batch).")
 	}
 	now := a.Now().Truncate(time.Microsecond)
 	err := a.inTx(ctx, func(tx pgx.Tx) error {
 		if err := store.LockLadderBatch(ctx, tx, batchID); err != nil {
 			return err
 		}
-		n, err := store.ResolveItems(ctx, tx, batchID, itemIDs, store.ResolvedManual, note, actor.String())
+		n, err := pick(tx)
 		if err != nil {
 			return err
 		}
 		if n == 0 {
-			return apperror.New(apperror.Rule, "This batch has no open bookings left to resolve.")
+			return apperror.New(apperror.Rule, "This batch is resolved: it has no open bookings left to resolve.")
 		}
 		out.Items = n
 		b, err := store.LoadLadderBatch(ctx, tx, batchID)
@@ -466,12 +494,16 @@ func (a *App) ResolveBatch(ctx context.Context, actor Actor, batchID, note strin
 // RunBatchNow decides a batch's due ladder step now (what the next tick would do for it):
 // one batch, one email at most, so it runs in the request.
 func (a *App) RunBatchNow(ctx context.Context, actor Actor, batchID string) (TickStep, error) {
-	if _, err := store.LoadLadderBatch(ctx, a.Pool, batchID); err != nil {
+	b, err := store.LoadLadderBatch(ctx, a.Pool, batchID)
+	if err != nil {
 		return TickStep{}, err
 	}
 	res, err := a.Tick(ctx, TickInput{Actor: actor, BatchIDs: []string{batchID}})
 	if err != nil {
 		return TickStep{}, err
+	}
+	if res.Decided == 0 && b.Facts.Open == 0 && b.Facts.Resolved > 0 {
+		return TickStep{}, apperror.New(apperror.Rule, "This batch is resolved: every booking is resolved, so no ladder step runs for it.")
 	}
 	if res.Decided == 0 {
 		return TickStep{}, apperror.New(apperror.Rule, "Nothing is due for this batch now: its ladder step was already sent or is not due yet (see the timeline).")

@@ -441,14 +441,16 @@ func Timeline(p Policy, f BatchFacts, now time.Time) []StepView {
 	closing := StepView{Phase: PhaseMonitoring, Level: LevelClosing, Start: f.LastResolved}
 	last, hasEmail := f.lastEmail()
 	switch {
-	case !p.ClosingMessage:
-		closing.State = StateSkipped
 	case hasEmail && last.Level == LevelClosing:
 		closing.Done, closing.State = last.At, StateDone
 	case closingDue(p, f):
 		closing.State = StateDue
-	case f.Open == 0 && !hasEmail && f.Resolved > 0:
-		closing.State = StateSkipped // resolved before any email: nothing to close
+	case f.Open == 0 && f.Resolved > 0:
+		// Resolved without a closing message (none was sent before, or the
+		// policy sends none): the batch is resolved all the same.
+		closing.Done, closing.State = f.LastResolved, StateDone
+	case !p.ClosingMessage:
+		closing.State = StateSkipped
 	default:
 		closing.State = StateUpcoming
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -239,10 +240,19 @@ type LadderItemFilter struct {
 	Reason string // a fault reason the item must carry
 	Search string // part of the reference, station id or station name
 	Limit  int    // default 500
+	// After and Before are keyset cursors (item ids): the items that sort
+	// after (or before) that item in the table's order. Zero for none.
+	After  int64
+	Before int64
 }
 
-// LadderItems returns a batch's items, open first then by start time.
-func LadderItems(ctx context.Context, db DBTX, batchID string, f LadderItemFilter) ([]LadderItem, error) {
+// ladderItemKey is the items table's sort key (open first, then by start,
+// then by id) as a row value, so pages can be keyset-paged on it.
+const ladderItemKey = `(i.state <> 'open', coalesce(r.start_at, 'infinity'::timestamptz), i.id)`
+
+// ladderItemWhere is the WHERE clause of a batch's items narrowed by f's
+// state, reason and search ($1 is the batch id), and its arguments.
+func ladderItemWhere(batchID string, f LadderItemFilter) (string, []any) {
 	args := []any{batchID}
 	where := []string{"i.batch_id = $1"}
 	if f.State != "" {
@@ -258,18 +268,38 @@ func LadderItems(ctx context.Context, db DBTX, batchID string, f LadderItemFilte
 		n := len(args)
 		where = append(where, fmt.Sprintf("(lower(i.auth_ref) LIKE $%[1]d OR lower(r.charger_station_id) LIKE $%[1]d OR lower(r.station_name) LIKE $%[1]d)", n))
 	}
+	return strings.Join(where, " AND "), args
+}
+
+// LadderItems returns a batch's items, open first then by start time; with
+// After or Before set, the f.Limit items that follow (precede) that item.
+func LadderItems(ctx context.Context, db DBTX, batchID string, f LadderItemFilter) ([]LadderItem, error) {
+	where, args := ladderItemWhere(batchID, f)
+	order := "ASC"
+	cursor := func(id int64, op string) {
+		args = append(args, id)
+		where += fmt.Sprintf(` AND %s %s (SELECT i2.state <> 'open', coalesce(r2.start_at, 'infinity'::timestamptz), i2.id
+			FROM faulty_items i2 JOIN faulty_report_rows r2 ON r2.id = i2.report_row_id WHERE i2.id = $%d AND i2.batch_id = $1)`, ladderItemKey, op, len(args))
+	}
+	switch {
+	case f.After > 0:
+		cursor(f.After, ">")
+	case f.Before > 0:
+		cursor(f.Before, "<")
+		order = "DESC"
+	}
 	if f.Limit <= 0 {
 		f.Limit = 500
 	}
 	q := `SELECT i.id, i.auth_ref, i.state, coalesce(i.resolution, ''), i.resolved_at, coalesce(i.resolved_by, ''), i.note, i.reopened,
 			r.charger_station_id, r.station_name, r.city, r.connector_id, r.cdr_id, r.start_at, r.end_at, r.energy_wh, r.fault_reasons
 		FROM faulty_items i JOIN faulty_report_rows r ON r.id = i.report_row_id
-		WHERE ` + strings.Join(where, " AND ") + fmt.Sprintf(` ORDER BY i.state = 'open' DESC, r.start_at NULLS LAST, i.id LIMIT %d`, f.Limit)
+		WHERE ` + where + fmt.Sprintf(` ORDER BY i.state <> 'open' %[1]s, coalesce(r.start_at, 'infinity'::timestamptz) %[1]s, i.id %[1]s LIMIT %[2]d`, order, f.Limit)
 	rows, err := db.Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (LadderItem, error) {
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (LadderItem, error) {
 		var it LadderItem
 		var wh *int64
 		err := r.Scan(&it.ID, &it.AuthRef, &it.State, &it.Resolution, &it.ResolvedAt, &it.ResolvedBy, &it.Note, &it.Reopened,
@@ -280,6 +310,67 @@ func LadderItems(ctx context.Context, db DBTX, batchID string, f LadderItemFilte
 		}
 		return it, err
 	})
+	if err != nil || order == "ASC" {
+		return items, err
+	}
+	slices.Reverse(items)
+	return items, nil
+}
+
+// LadderItemPage is one keyset page of a batch's items.
+type LadderItemPage struct {
+	Items []LadderItem
+	// HasPrev and HasNext say whether items come before the first and after the last.
+	HasPrev, HasNext bool
+	// Matching and MatchingOpen count every item (every open item) matching the filter.
+	Matching, MatchingOpen int
+}
+
+// LadderItemsPage returns one page of at most size items (f.After / f.Before
+// as the cursor) with the counts of everything matching f.
+func LadderItemsPage(ctx context.Context, db DBTX, batchID string, f LadderItemFilter, size int) (LadderItemPage, error) {
+	var p LadderItemPage
+	f.Limit = size + 1
+	items, err := LadderItems(ctx, db, batchID, f)
+	if err != nil {
+		return p, err
+	}
+	more := len(items) > size
+	switch {
+	case f.Before > 0:
+		if more {
+			items = items[1:]
+		}
+		p.HasPrev, p.HasNext = more, true
+	default:
+		if more {
+			items = items[:size]
+		}
+		p.HasPrev, p.HasNext = f.After > 0, more
+	}
+	p.Items = items
+	where, args := ladderItemWhere(batchID, f)
+	err = db.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE i.state = 'open')
+		FROM faulty_items i JOIN faulty_report_rows r ON r.id = i.report_row_id WHERE `+where, args...).Scan(&p.Matching, &p.MatchingOpen)
+	return p, err
+}
+
+// ResolveMatchingItems resolves, in tx, every open item of a batch that
+// matches f's state, reason and search (cursors and limit are ignored),
+// with one event per item; it returns how many it resolved.
+func ResolveMatchingItems(ctx context.Context, tx pgx.Tx, batchID string, f LadderItemFilter, how, note, actor string) (int, error) {
+	f.After, f.Before, f.Limit = 0, 0, 0
+	where, args := ladderItemWhere(batchID, f)
+	rows, err := tx.Query(ctx, `SELECT i.id FROM faulty_items i JOIN faulty_report_rows r ON r.id = i.report_row_id
+		WHERE i.state = 'open' AND `+where+` ORDER BY i.id`, args...)
+	if err != nil {
+		return 0, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	return ResolveItems(ctx, tx, batchID, ids, how, note, actor)
 }
 
 // LadderReasons lists the distinct fault reasons of a batch's items.

@@ -45,12 +45,17 @@ func (d OverviewData) cell(period string, partnerID int64) (Cell, bool) {
 	return c, ok
 }
 
+// ItemsPerPage is how many bookings the batch page shows at once.
+const ItemsPerPage = 100
+
 // BatchData is what the batch page shows.
 type BatchData struct {
-	Batch       store.LadderBatch
-	State       faulty.BatchStatus
-	Timeline    []faulty.StepView
-	Items       []store.LadderItem
+	Batch    store.LadderBatch
+	State    faulty.BatchStatus
+	Timeline []faulty.StepView
+	Items    []store.LadderItem
+	// Page is the keyset page the items come from, with the filter's counts.
+	Page        store.LadderItemPage
 	Filter      store.LadderItemFilter
 	Reasons     []string
 	Emails      []store.FaultyEmail
@@ -199,7 +204,8 @@ func (d BatchData) levelLabel(e store.FaultyEmail) string {
 	return LevelLabel(faulty.Level(e.Level), n)
 }
 
-func (d BatchData) itemsURL() string {
+// filterQuery is the items filter as query values (without a cursor).
+func (d BatchData) filterQuery() url.Values {
 	q := url.Values{}
 	if d.Filter.State != "" {
 		q.Set("state", d.Filter.State)
@@ -210,7 +216,34 @@ func (d BatchData) itemsURL() string {
 	if d.Filter.Search != "" {
 		q.Set("q", d.Filter.Search)
 	}
-	return "/faulty/batches/" + d.Batch.ID + "/items?" + q.Encode()
+	return q
+}
+
+func (d BatchData) itemsURL() string {
+	return "/faulty/batches/" + d.Batch.ID + "/items?" + d.filterQuery().Encode()
+}
+
+// pageURL is the batch page (items = true: its items fragment) at the page
+// after (cursor "after") or before (cursor "before") the item id.
+func (d BatchData) pageURL(items bool, cursor string, id int64) string {
+	q := d.filterQuery()
+	q.Set(cursor, fmt.Sprint(id))
+	u := "/faulty/batches/" + d.Batch.ID
+	if items {
+		u += "/items"
+	}
+	return u + "?" + q.Encode()
+}
+
+// pageOpen lists the open items shown on this page.
+func (d BatchData) pageOpen() []store.LadderItem {
+	var out []store.LadderItem
+	for _, it := range d.Items {
+		if it.State == store.ItemOpen {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 func (d BatchData) openCount() int { return d.Batch.Facts.Open }
