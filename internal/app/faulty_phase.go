@@ -394,18 +394,8 @@ func phaseFailure(reason string, err error) error {
 func (a *App) validate(ctx context.Context, in PhaseRun, runID int64) (*ValidationCounts, error) {
 	var c *ValidationCounts
 	err := a.inTx(ctx, func(tx pgx.Tx) error {
-		if err := faultyLockPeriod(ctx, tx, in.Period); err != nil {
-			return err
-		}
-		if err := requireReady(ctx, tx, in.Period, in.Phase); err != nil {
-			return err
-		}
-		var results []store.Validated
 		var err error
-		if c, results, err = a.validateRows(ctx, tx, in.Period, store.ScopeAll); err != nil {
-			return err
-		}
-		if _, err := store.ApplyValidation(ctx, tx, results); err != nil {
+		if c, err = a.validateLocked(ctx, tx, in, store.ScopeAll); err != nil {
 			return err
 		}
 		return a.succeed(ctx, tx, in, runID, c)
@@ -455,24 +445,33 @@ func (a *App) trackTx(ctx context.Context, tx pgx.Tx, in PhaseRun, c *TrackCount
 	return store.MarkBatchesTracked(ctx, tx, changed)
 }
 
+// validateLocked takes the period lock, checks the phase may run, then checks the rows of scope
+// against MongoDB and writes the outcomes, all in tx: reads and writes under the same lock.
+func (a *App) validateLocked(ctx context.Context, tx pgx.Tx, in PhaseRun, scope store.ValidationScope) (*ValidationCounts, error) {
+	if err := faultyLockPeriod(ctx, tx, in.Period); err != nil {
+		return nil, err
+	}
+	if err := requireReady(ctx, tx, in.Period, in.Phase); err != nil {
+		return nil, err
+	}
+	c, results, err := a.validateRows(ctx, tx, in.Period, scope)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := store.ApplyValidation(ctx, tx, results); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 // revalidate re-checks the open items and UNKNOWN_PARTNER rows against MongoDB and, once the
 // period has been tracked, applies the item rules (resolving, reopening, new batches).
 func (a *App) revalidate(ctx context.Context, in PhaseRun, runID int64) (*ValidationCounts, *TrackCounts, error) {
 	var vc *ValidationCounts
 	var tc *TrackCounts
 	err := a.inTx(ctx, func(tx pgx.Tx) error {
-		if err := faultyLockPeriod(ctx, tx, in.Period); err != nil {
-			return err
-		}
-		if err := requireReady(ctx, tx, in.Period, in.Phase); err != nil {
-			return err
-		}
-		var results []store.Validated
 		var err error
-		if vc, results, err = a.validateRows(ctx, tx, in.Period, store.ScopeRevalidation); err != nil {
-			return err
-		}
-		if _, err := store.ApplyValidation(ctx, tx, results); err != nil {
+		if vc, err = a.validateLocked(ctx, tx, in, store.ScopeRevalidation); err != nil {
 			return err
 		}
 		fp, err := store.FaultyPeriodByID(ctx, tx, in.Period.String())
