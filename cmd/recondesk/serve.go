@@ -168,18 +168,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 	}
 	fmt.Fprintf(stdout, "recondesk %s listening on http://%s\n", role, ln.Addr())
 	log.Info("listening", "addr", ln.Addr().String(), "role", string(role))
-	g.Go(func() error {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-ctx.Done()
-		shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return srv.Shutdown(shutCtx)
-	})
+	runServer(ctx, g, srv, ln)
 	return g.Wait()
 }
 
@@ -194,18 +183,7 @@ func serveMetrics(ctx context.Context, g *errgroup.Group, addr string, m *metric
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	log.Info("metrics listening", "addr", ln.Addr().String())
-	g.Go(func() error {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-ctx.Done()
-		shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return srv.Shutdown(shutCtx)
-	})
+	runServer(ctx, g, srv, ln)
 	return nil
 }
 
@@ -252,4 +230,20 @@ func checkSchema(ctx context.Context, pool *pgxpool.Pool) error {
 		return errors.New("the database has no Recondesk schema: run `recondesk migrate` first")
 	}
 	return nil
+}
+
+// runServer serves srv on ln in g and shuts it down, within 10 s, when ctx ends.
+func runServer(ctx context.Context, g *errgroup.Group, srv *http.Server, ln net.Listener) {
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutCtx)
+	})
 }

@@ -154,10 +154,7 @@ func (a *App) decideBatch(ctx context.Context, in TickInput, b store.LadderBatch
 // the closing message and never a reminder that happens to be due.
 func (a *App) decideDue(ctx context.Context, tx pgx.Tx, in TickInput, batchID string, level faulty.Level, only []faulty.Level) (TickStep, error) {
 	step := TickStep{Level: level}
-	if err := store.LockLadderBatch(ctx, tx, batchID); err != nil {
-		return step, err
-	}
-	b, err := store.LoadLadderBatch(ctx, tx, batchID)
+	b, err := lockedLadderBatch(ctx, tx, batchID)
 	if err != nil {
 		return step, err
 	}
@@ -369,10 +366,7 @@ func (a *App) Reescalate(ctx context.Context, actor Actor, batchID, note string,
 	now = now.Truncate(time.Microsecond)
 	var id int64
 	err := a.inTx(ctx, func(tx pgx.Tx) error {
-		if err := store.LockLadderBatch(ctx, tx, batchID); err != nil {
-			return err
-		}
-		b, err := store.LoadLadderBatch(ctx, tx, batchID)
+		b, err := lockedLadderBatch(ctx, tx, batchID)
 		if err != nil {
 			return err
 		}
@@ -522,4 +516,13 @@ func joinNotes(note string, rejected []string) string {
 	}
 	parts = append(parts, "Disputes we could not accept: "+strings.Join(rejected, "; "))
 	return strings.Join(parts, "\n\n")
+}
+
+// lockedLadderBatch takes the batch's lock in tx and loads it, so every decision on the batch
+// reads what no concurrent decision can change before tx ends.
+func lockedLadderBatch(ctx context.Context, tx pgx.Tx, batchID string) (store.LadderBatch, error) {
+	if err := store.LockLadderBatch(ctx, tx, batchID); err != nil {
+		return store.LadderBatch{}, err
+	}
+	return store.LoadLadderBatch(ctx, tx, batchID)
 }

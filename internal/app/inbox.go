@@ -439,10 +439,7 @@ func (a *App) ReplyToPartner(ctx context.Context, actor Actor, batchID, text str
 	}
 	var id int64
 	err := a.inTx(ctx, func(tx pgx.Tx) error {
-		if err := store.LockLadderBatch(ctx, tx, batchID); err != nil {
-			return err
-		}
-		b, err := store.LoadLadderBatch(ctx, tx, batchID)
+		b, err := lockedLadderBatch(ctx, tx, batchID)
 		if err != nil {
 			return err
 		}
