@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -62,10 +63,6 @@ func cmdDev(ctx context.Context, cfg config.Config, log *slog.Logger, args []str
 	if err := seedDemo(ctx, seedEnv{cfg: cfg, log: log, pool: pool, stdout: stdout, mongoURI: cfg.MongoURI}); err != nil {
 		return fmt.Errorf("load demo data: %w", err)
 	}
-	// The month before last too, so `make run` shows batches at two ladder stages.
-	if err := seedFaultyMonths(ctx, seedEnv{cfg: cfg, log: log, pool: pool, stdout: stdout, mongoURI: cfg.MongoURI}, 2); err != nil {
-		return fmt.Errorf("load demo data: %w", err)
-	}
 	if err := inboxDemo.seedReplies(ctx, cfg, pool); err != nil {
 		return fmt.Errorf("partner replies demo: %w", err)
 	}
@@ -118,15 +115,19 @@ type seedEnv struct {
 	stdout io.Writer
 	// mongoURI is the MongoDB the faulty-bookings demo seeds ("" when none).
 	mongoURI string
+	// now is the demo's "today" (zero means the wall clock): the months, phases and ladder
+	// steps are simulated relative to it.
+	now time.Time
 }
 
 // seedDemo loads the demo data set idempotently: fleet, E-ZPass sample
-// files, partners and a month of faulty bookings.
+// files, partners and the last two months of faulty bookings with their email
+// threads (seedFaultyDemo).
 func seedDemo(ctx context.Context, env seedEnv) error {
 	if err := ensureDemoAdmin(ctx, env.cfg, env.pool); err != nil {
 		return err
 	}
-	for _, step := range []func(context.Context, seedEnv) error{seedFleet, seedEZPassFiles, seedFaulty} {
+	for _, step := range []func(context.Context, seedEnv) error{seedFleet, seedEZPassFiles, seedFaultyDemo} {
 		if err := step(ctx, env); err != nil {
 			return err
 		}

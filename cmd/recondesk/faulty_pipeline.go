@@ -110,9 +110,14 @@ func cmdFaultyIngest(ctx context.Context, cfg config.Config, log *slog.Logger, a
 // demoSimOptions is the simulator of `dev` and of the demo seed: both build the same data set
 // (the month before now in EMSP_TZ) from it.
 func demoSimOptions(cfg config.Config) chargecloudsim.Options {
+	return demoSimOptionsAt(cfg, time.Now())
+}
+
+// demoSimOptionsAt is demoSimOptions relative to now.
+func demoSimOptionsAt(cfg config.Config, now time.Time) chargecloudsim.Options {
 	// The previous two months, relative to today, so the demo always has a
 	// batch further along the ladder and a fresh one.
-	last := faulty.PeriodOf(time.Now(), cfg.EMSPTZ).Prev()
+	last := faulty.PeriodOf(now, cfg.EMSPTZ).Prev()
 	return chargecloudsim.Options{Seed: 1, Partners: 6, BookingsPerPeriod: 1200, Location: cfg.EMSPTZ,
 		Periods: []faulty.Period{last.Prev(), last}}
 }
@@ -295,10 +300,25 @@ func seedSimData(ctx context.Context, pool *pgxpool.Pool, coll *mongo.Collection
 func seedFaulty(ctx context.Context, env seedEnv) error { return seedFaultyMonths(ctx, env, 1) }
 
 // seedFaultyMonths is seedFaulty for the last n months (at most the two the
-// demo simulator holds); `dev` tracks both, so one batch is further along
-// the ladder than the other.
+// demo simulator holds), without the ladder.
 func seedFaultyMonths(ctx context.Context, env seedEnv, n int) error {
-	sim := chargecloudsim.New(demoSimOptions(env.cfg))
+	return seedFaultyPeriods(ctx, env, n, false)
+}
+
+// seedFaultyDemo is the faulty-bookings part of the demo: the last two months tracked, then
+// driven along the real ladder at simulated dates (demoLadder), so the older month's batches
+// have their reminders, escalations, a re-escalation and a closing message and the newer
+// month's whatever its days so far have brought. Running it again adds nothing.
+func seedFaultyDemo(ctx context.Context, env seedEnv) error {
+	return seedFaultyPeriods(ctx, env, 2, true)
+}
+
+// seedFaultyPeriods seeds the last n months of the demo simulator, each phase run with the
+// application's clock at the first day of its window (never after now), and with ladder set
+// drives the ladder over them.
+func seedFaultyPeriods(ctx context.Context, env seedEnv, n int, ladder bool) error {
+	now := env.demoNow()
+	sim := chargecloudsim.New(demoSimOptionsAt(env.cfg, now))
 	if env.mongoURI == "" {
 		added, _, err := seedSimData(ctx, env.pool, nil, sim.Dataset())
 		fmt.Fprintf(env.stdout, "faulty bookings: %d demo partners added; MONGODB_URI is empty, so no bookings were seeded\n", added)
@@ -315,23 +335,24 @@ func seedFaultyMonths(ctx context.Context, env seedEnv, n int) error {
 	if err != nil {
 		return err
 	}
-	var todo []faulty.Period
+	todo := map[faulty.Period]bool{}
 	periods := sim.Periods()
-	for _, period := range periods[len(periods)-min(n, len(periods)):] {
+	periods = periods[len(periods)-min(n, len(periods)):]
+	for _, period := range periods {
 		fp, err := store.FaultyPeriodByID(ctx, env.pool, period.String())
 		if err == nil && fp.TrackedAt != nil {
 			fmt.Fprintf(env.stdout, "faulty bookings: %s already tracked\n", period)
 			continue
 		}
-		todo = append(todo, period)
+		todo[period] = true
 	}
 	fmt.Fprintf(env.stdout, "faulty bookings: %d partners added, MongoDB %+v\n", added, res)
-	if len(todo) == 0 {
+	if len(todo) == 0 && !ladder {
 		return nil
 	}
-	if deps.ChargeCloud == nil {
+	if deps.ChargeCloud == nil && len(todo) > 0 {
 		// `seed demo` without a ChargeCloud: serve the demo simulator just for this ingestion.
-		opts := demoSimOptions(env.cfg)
+		opts := demoSimOptionsAt(env.cfg, now)
 		opts.Token = randomToken()
 		url, stopSim, err := serveSim(chargecloudsim.New(opts), "127.0.0.1:0", env.log)
 		if err != nil {
@@ -340,15 +361,49 @@ func seedFaultyMonths(ctx context.Context, env seedEnv, n int) error {
 		defer stopSim()
 		deps.ChargeCloud = &chargecloud.Client{BaseURL: url, Token: opts.Token, Logger: env.log}
 	}
-	a := app.New(app.Deps{Pool: env.pool, Logger: env.log, Config: env.cfg, Faulty: jobs.FaultyDeps{Pipeline: deps}.App()})
-	for _, period := range todo {
-		results, err := a.RunAllPhases(ctx, period, app.System("seed"))
+	fd := jobs.FaultyDeps{Pipeline: deps}.App()
+	if ladder {
+		mailDeps, err := app.FaultyDepsFromConfig(env.cfg)
 		if err != nil {
-			return fmt.Errorf("ingest the demo month %s: %w", period, err)
+			return err
 		}
-		tr := results[len(results)-1].Tracking
-		fmt.Fprintf(env.stdout, "faulty bookings: %s ingested: %d rows, %d batches, %d items\n",
-			period, results[0].Ingest.Distinct, tr.Batches, tr.Created)
+		fd.Sender, fd.MailFrom, fd.MailDomain = mailDeps.Sender, mailDeps.MailFrom, mailDeps.MailDomain
+	}
+	clock := &demoClock{t: now}
+	a := app.New(app.Deps{Pool: env.pool, Logger: env.log, Config: env.cfg, Now: clock.Now, Faulty: fd})
+	if ladder {
+		// Insert-only: the decided emails get their faulty.send jobs, as from the scheduled tick.
+		if _, err := jobs.NewClient(jobs.Deps{App: a, Pool: env.pool, Logger: env.log, Metrics: a.Metrics}, jobs.RoleWeb); err != nil {
+			return err
+		}
+	}
+	policy := a.FaultyPolicy()
+	sent := 0
+	send := demoSender(ctx, env, a, clock, &sent)
+	for i, period := range periods {
+		if todo[period] {
+			var results []app.PhaseResult
+			for _, ph := range faulty.PeriodPhases {
+				w, _ := policy.Window(ph)
+				clock.set(notLater(policy.SendTime(period, w.First), now))
+				r, err := a.RunPhase(ctx, app.PhaseRun{Period: period, Phase: ph, Actor: app.System("seed")})
+				if err != nil {
+					return fmt.Errorf("ingest the demo month %s: %w", period, err)
+				}
+				results = append(results, r)
+			}
+			tr := results[len(results)-1].Tracking
+			fmt.Fprintf(env.stdout, "faulty bookings: %s ingested: %d rows, %d batches, %d items\n",
+				period, results[0].Ingest.Distinct, tr.Batches, tr.Created)
+		}
+		if ladder {
+			if err := demoLadder(ctx, env, a, clock, period, i < len(periods)-1, send); err != nil {
+				return fmt.Errorf("demo ladder of %s: %w", period, err)
+			}
+		}
+	}
+	if ladder {
+		fmt.Fprintf(env.stdout, "faulty bookings: %d demo emails sent\n", sent)
 	}
 	return nil
 }

@@ -184,7 +184,7 @@ func (a *App) RunAllPhases(ctx context.Context, period faulty.Period, actor Acto
 // queues the next phase when in.Chain and it is due.
 func (a *App) succeed(ctx context.Context, tx pgx.Tx, in PhaseRun, runID int64, counts any) error {
 	if in.Phase != faulty.PhaseRevalidation {
-		if _, err := store.MarkFaultyPhaseDone(ctx, tx, in.Period.String(), in.Phase); err != nil {
+		if _, err := store.MarkFaultyPhaseDoneAt(ctx, tx, in.Period.String(), in.Phase, a.Now()); err != nil {
 			return err
 		}
 	}
@@ -442,7 +442,7 @@ func (a *App) trackTx(ctx context.Context, tx pgx.Tx, in PhaseRun, c *TrackCount
 		return err
 	}
 	c.MasterFiles = len(files)
-	return store.MarkBatchesTracked(ctx, tx, changed)
+	return store.MarkBatchesTrackedAt(ctx, tx, changed, a.Now())
 }
 
 // validateLocked takes the period lock, checks the phase may run, then checks the rows of scope

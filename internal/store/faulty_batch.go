@@ -427,7 +427,13 @@ func syncBatchResolved(ctx context.Context, db DBTX, period, batchID string) err
 
 // MarkBatchesTracked sets tracked_at (first time only) on the given batches.
 func MarkBatchesTracked(ctx context.Context, db DBTX, batchIDs []string) error {
-	_, err := db.Exec(ctx, `UPDATE faulty_batches SET tracked_at = coalesce(tracked_at, now()) WHERE id::text = ANY($1)`, nonNil(batchIDs))
+	return MarkBatchesTrackedAt(ctx, db, batchIDs, time.Time{})
+}
+
+// MarkBatchesTrackedAt is MarkBatchesTracked at the application's clock (at; zero means the
+// database's now()).
+func MarkBatchesTrackedAt(ctx context.Context, db DBTX, batchIDs []string, at time.Time) error {
+	_, err := db.Exec(ctx, `UPDATE faulty_batches SET tracked_at = coalesce(tracked_at, $2, now()) WHERE id::text = ANY($1)`, nonNil(batchIDs), nullTime(at))
 	return err
 }
 

@@ -69,11 +69,17 @@ func ListFaultyPeriods(ctx context.Context, db DBTX) ([]FaultyPeriod, error) {
 // MarkFaultyPhaseDone records the completion of a period-level phase. The first completion time
 // is kept (the timeline is computed from it); it reports whether this was the first.
 func MarkFaultyPhaseDone(ctx context.Context, db DBTX, period string, phase faulty.Phase) (bool, error) {
+	return MarkFaultyPhaseDoneAt(ctx, db, period, phase, time.Time{})
+}
+
+// MarkFaultyPhaseDoneAt is MarkFaultyPhaseDone at the application's clock (at; zero means the
+// database's now()), so a run with a simulated clock (the demo seed) completes its phases then.
+func MarkFaultyPhaseDoneAt(ctx context.Context, db DBTX, period string, phase faulty.Phase, at time.Time) (bool, error) {
 	col := map[faulty.Phase]string{faulty.PhaseIngestion: "ingested_at", faulty.PhaseValidation: "validated_at", faulty.PhaseTracking: "tracked_at"}[phase]
 	if col == "" {
 		return false, nil
 	}
-	tag, err := db.Exec(ctx, `UPDATE faulty_periods SET `+col+` = now() WHERE period = $1 AND `+col+` IS NULL`, period)
+	tag, err := db.Exec(ctx, `UPDATE faulty_periods SET `+col+` = coalesce($2, now()) WHERE period = $1 AND `+col+` IS NULL`, period, nullTime(at))
 	if err != nil {
 		return false, err
 	}
