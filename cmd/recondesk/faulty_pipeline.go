@@ -318,6 +318,18 @@ func seedFaultyDemo(ctx context.Context, env seedEnv) error {
 // drives the ladder over them.
 func seedFaultyPeriods(ctx context.Context, env seedEnv, n int, ladder bool) error {
 	now := env.demoNow()
+	if ladder {
+		// One seed at a time: the staff steps of demoLadder check, then act.
+		conn, err := env.pool.Acquire(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Release()
+		if err := store.LockDemoSeed(ctx, conn); err != nil {
+			return err
+		}
+		defer func() { _ = store.UnlockDemoSeed(context.WithoutCancel(ctx), conn) }()
+	}
 	sim := chargecloudsim.New(demoSimOptionsAt(env.cfg, now))
 	if env.mongoURI == "" {
 		added, _, err := seedSimData(ctx, env.pool, nil, sim.Dataset())
@@ -378,6 +390,7 @@ func seedFaultyPeriods(ctx context.Context, env seedEnv, n int, ladder bool) err
 		}
 	}
 	policy := a.FaultyPolicy()
+	began := time.Now()
 	sent := 0
 	send := demoSender(ctx, env, a, clock, &sent)
 	for i, period := range periods {
@@ -403,7 +416,7 @@ func seedFaultyPeriods(ctx context.Context, env seedEnv, n int, ladder bool) err
 		}
 	}
 	if ladder {
-		fmt.Fprintf(env.stdout, "faulty bookings: %d demo emails sent\n", sent)
+		fmt.Fprintf(env.stdout, "faulty bookings: %d demo emails sent; phases and ladder took %v\n", sent, time.Since(began).Round(time.Millisecond))
 	}
 	return nil
 }

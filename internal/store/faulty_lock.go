@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // LockFaultyPeriod takes the period's transaction lock: every phase of a period reads and
@@ -41,4 +42,21 @@ func LatestBatchPeriod(ctx context.Context, db DBTX, upTo string) (string, error
 	var period string
 	err := db.QueryRow(ctx, `SELECT coalesce(max(period), '') FROM faulty_batches WHERE period <= $1`, upTo).Scan(&period)
 	return period, err
+}
+
+// demoSeedLockKey is the session advisory lock a demo seed holds while it drives the ladder.
+const demoSeedLockKey = 0x1b0c_0800
+
+// LockDemoSeed waits for the demo seed's session advisory lock on conn, so two seeds on one
+// database (two `make run`s) take their check-then-act staff steps one after the other.
+// Release it with UnlockDemoSeed.
+func LockDemoSeed(ctx context.Context, conn *pgxpool.Conn) error {
+	_, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, demoSeedLockKey)
+	return err
+}
+
+// UnlockDemoSeed releases the lock taken by LockDemoSeed.
+func UnlockDemoSeed(ctx context.Context, conn *pgxpool.Conn) error {
+	_, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, demoSeedLockKey)
+	return err
 }
