@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"recondesk/internal/app"
+	"recondesk/internal/devstack"
 	"recondesk/internal/faulty"
+	"recondesk/internal/mail"
 	"recondesk/internal/store"
 )
 
@@ -98,6 +100,11 @@ func demoLadder(ctx context.Context, env seedEnv, a *app.App, clock *demoClock, 
 		}
 		decided += len(sent)
 		send(sent)
+		if older && day == policy.Notification.First && len(batches) >= 3 {
+			if err := demoDispute(ctx, env, a, clock, period, batches[2].ID, res); err != nil {
+				return fmt.Errorf("partner dispute of batch %s: %w", batches[2].ID, err)
+			}
+		}
 	}
 	if !older || len(batches) < 2 {
 		fmt.Fprintf(env.stdout, "faulty bookings: %s ladder: %d emails decided\n", period, decided)
@@ -168,4 +175,61 @@ func demoSender(ctx context.Context, env seedEnv, a *app.App, clock *demoClock, 
 			}
 		}
 	}
+}
+
+// demoDispute has the partner of a batch answer its notification two days later with the master
+// file returned, every booking disputed, delivered into the embedded finance mailbox (dev only:
+// env.inbox) and read by the real inbox poll at that simulated time. With every open booking
+// disputed the ladder leaves the batch alone, so it stays at its notification and Disputes shows
+// the partner's answers. It acts only when this run decided the batch's notification (notified
+// holds the tick), so a second seed delivers nothing.
+func demoDispute(ctx context.Context, env seedEnv, a *app.App, clock *demoClock, period faulty.Period, batchID string, notified app.TickResult) error {
+	if env.inbox == nil || env.cfg.IMAPURL == "" {
+		return nil
+	}
+	var emailID int64
+	for _, b := range notified.Batches {
+		if b.BatchID == batchID && len(b.Steps) > 0 && b.Steps[0].Outcome == app.StepDecided {
+			emailID = b.Steps[0].EmailID
+		}
+	}
+	if emailID == 0 {
+		return nil
+	}
+	e, err := store.FaultyEmailByID(ctx, env.pool, emailID)
+	if err != nil {
+		return err
+	}
+	msg, err := app.BuildFaultyMessage(ctx, env.pool, env.cfg.MailFrom, e)
+	if err != nil {
+		return err
+	}
+	original, err := mail.Render(msg, e.PlannedAt)
+	if err != nil {
+		return err
+	}
+	items, err := store.LadderItems(ctx, env.pool, batchID, store.LadderItemFilter{State: store.ItemOpen, Limit: 100000})
+	if err != nil {
+		return err
+	}
+	rows := make([]devstack.ReturnedRow, 0, len(items))
+	for _, it := range items {
+		rows = append(rows, devstack.ReturnedRow{AuthRef: it.AuthRef, Response: "Disputed",
+			Note: "the session ended normally on our side; the CDR was sent on time"})
+	}
+	at := a.FaultyPolicy().SendTime(period, a.FaultyPolicy().Notification.First+2).Add(90 * time.Minute)
+	reply, err := devstack.BuildReply(devstack.ReplyReturnedFile, original, devstack.ReplyOptions{
+		Date: at, MessageID: "<demo.dispute." + batchID + "@partner.example>", Rows: rows,
+		Text: "Hello,\n\nwe checked every booking on your list: our side shows all of them as completed normally, " +
+			"so we dispute them all. Our answers are in the attached file.\n\nKind regards,\nRoaming billing",
+	})
+	if err != nil {
+		return err
+	}
+	if err := env.inbox(reply, at); err != nil {
+		return err
+	}
+	clock.set(at)
+	_, err = a.PollInbox(ctx, app.System("inbox.poll"))
+	return err
 }

@@ -32,15 +32,21 @@ func TestSeedDemoDrivesTheLadder(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = smtp.Close() })
+	imap, err := devstack.StartIMAP(devstack.IMAPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = imap.Close() })
 	cfg, err := config.Load(func(k string) string {
-		return map[string]string{"SMTP_URL": smtp.URL(), "EMSP_TZ": "Europe/Berlin"}[k]
+		return map[string]string{"SMTP_URL": smtp.URL(), "IMAP_URL": imap.URL(), "EMSP_TZ": "Europe/Berlin"}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 3, 18, 12, 0, 0, 0, cfg.EMSPTZ)
 	out := &syncBuffer{}
-	env := seedEnv{cfg: cfg, log: slog.New(slog.DiscardHandler), pool: db.Pool, stdout: out, mongoURI: mongoURI, now: now}
+	env := seedEnv{cfg: cfg, log: slog.New(slog.DiscardHandler), pool: db.Pool, stdout: out, mongoURI: mongoURI, now: now,
+		inbox: func(raw []byte, at time.Time) error { return imap.DeliverAt(imap.Mailbox(), raw, at) }}
 
 	began := time.Now()
 	if err := seedDemo(ctx, env); err != nil {
@@ -52,6 +58,8 @@ func TestSeedDemoDrivesTheLadder(t *testing.T) {
 	type thread struct {
 		period string
 		open   int
+		// disputed counts the open items the partner disputes.
+		disputed int
 		levels []string
 		ids    []string
 		states []string
@@ -59,6 +67,7 @@ func TestSeedDemoDrivesTheLadder(t *testing.T) {
 	threads := map[string]*thread{}
 	rows, err := db.Pool.Query(ctx, `
 		SELECT b.id::text, b.period, (SELECT count(*) FROM faulty_items i WHERE i.batch_id = b.id AND i.state = 'open'),
+		       (SELECT count(*) FROM faulty_disputes d WHERE d.batch_id = b.id AND d.state = 'open'),
 		       coalesce(e.level, ''), coalesce(e.message_id, ''), coalesce(e.state, '')
 		FROM faulty_batches b LEFT JOIN faulty_emails e ON e.batch_id = b.id
 		ORDER BY b.id, e.seq`)
@@ -67,13 +76,13 @@ func TestSeedDemoDrivesTheLadder(t *testing.T) {
 	}
 	for rows.Next() {
 		var id, period, level, msgID, state string
-		var open int
-		if err := rows.Scan(&id, &period, &open, &level, &msgID, &state); err != nil {
+		var open, disputed int
+		if err := rows.Scan(&id, &period, &open, &disputed, &level, &msgID, &state); err != nil {
 			t.Fatal(err)
 		}
 		th := threads[id]
 		if th == nil {
-			th = &thread{period: period, open: open}
+			th = &thread{period: period, open: open, disputed: disputed}
 			threads[id] = th
 		}
 		if level != "" {
@@ -85,7 +94,7 @@ func TestSeedDemoDrivesTheLadder(t *testing.T) {
 	}
 
 	stages := map[string]int{}
-	emails, resolvedWithClosing := 0, 0
+	emails, resolvedWithClosing, disputedAtNotification := 0, 0, 0
 	for id, th := range threads {
 		if len(th.levels) == 0 {
 			t.Errorf("batch %s (%s) has no email thread: %v", id, th.period, th)
@@ -108,6 +117,14 @@ func TestSeedDemoDrivesTheLadder(t *testing.T) {
 				t.Errorf("February batch %s: thread %v; want the notification only", id, th.levels)
 			}
 		case "2026-01":
+			if th.disputed > 0 {
+				disputedAtNotification++
+				if strings.Join(th.levels, ",") != "notification" || th.disputed != th.open {
+					t.Errorf("January batch %s disputed by its partner: thread %v, %d of %d open items disputed; want the notification only, all disputed",
+						id, th.levels, th.disputed, th.open)
+				}
+				continue
+			}
 			if len(th.levels) < 3 || strings.Join(th.levels[:3], ",") != "notification,reminder,final_reminder" {
 				t.Errorf("January batch %s: thread %v; want notification, reminder, final reminder first", id, th.levels)
 			}
@@ -115,6 +132,16 @@ func TestSeedDemoDrivesTheLadder(t *testing.T) {
 	}
 	if len(stages) < 3 || stages["notification"] == 0 || stages["final_reminder"] == 0 || stages["re_escalation"] != 1 || stages["closing"] != 1 {
 		t.Errorf("the batches' last emails are %v; want notification, final reminder, one re-escalation and one closing", stages)
+	}
+	if disputedAtNotification != 1 {
+		t.Errorf("%d January batches held at the notification by the partner's dispute; want 1", disputedAtNotification)
+	}
+	// The partner's reply is in the inbox, filed under its batch, on its simulated day.
+	var replies int
+	err = db.Pool.QueryRow(ctx, `SELECT count(*) FROM inbound_messages WHERE message_id LIKE '<demo.dispute.%' AND batch_id IS NOT NULL
+		AND received_at = $1`, time.Date(2026, 2, 18, 10, 30, 0, 0, cfg.EMSPTZ)).Scan(&replies)
+	if err != nil || replies != 1 {
+		t.Errorf("partner dispute replies in the inbox: %d, %v; want 1", replies, err)
 	}
 	if resolvedWithClosing != 1 {
 		t.Errorf("%d resolved batches whose thread ends with the closing message; want 1", resolvedWithClosing)
@@ -164,11 +191,12 @@ func TestSeedDemoDrivesTheLadder(t *testing.T) {
 		}
 	}
 
-	counts := func() [5]int {
-		var c [5]int
+	counts := func() [7]int {
+		var c [7]int
 		err := db.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM faulty_emails), (SELECT count(*) FROM audit_events),
-			(SELECT count(*) FROM river_job), (SELECT count(*) FROM faulty_runs), (SELECT count(*) FROM faulty_items WHERE state = 'open')`).
-			Scan(&c[0], &c[1], &c[2], &c[3], &c[4])
+			(SELECT count(*) FROM river_job), (SELECT count(*) FROM faulty_runs), (SELECT count(*) FROM faulty_items WHERE state = 'open'),
+			(SELECT count(*) FROM inbound_messages), (SELECT count(*) FROM faulty_disputes)`).
+			Scan(&c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -181,7 +209,7 @@ func TestSeedDemoDrivesTheLadder(t *testing.T) {
 	}
 	t.Logf("second seed took %v", time.Since(began))
 	if second := counts(); second != first {
-		t.Errorf("the second seed changed emails, audit, jobs, runs, open items: %v → %v", first, second)
+		t.Errorf("the second seed changed emails, audit, jobs, runs, open items, inbound, disputes: %v → %v", first, second)
 	}
 	if n := len(smtp.Messages()); n != len(got) {
 		t.Errorf("the second seed sent %d more messages", n-len(got))

@@ -60,7 +60,7 @@ func cmdDev(ctx context.Context, cfg config.Config, log *slog.Logger, args []str
 		return err
 	}
 	defer stopFaulty()
-	if err := seedDemo(ctx, seedEnv{cfg: cfg, log: log, pool: pool, stdout: stdout, mongoURI: cfg.MongoURI}); err != nil {
+	if err := seedDemo(ctx, seedEnv{cfg: cfg, log: log, pool: pool, stdout: stdout, mongoURI: cfg.MongoURI, inbox: inboxDemo.deliverAt()}); err != nil {
 		return fmt.Errorf("load demo data: %w", err)
 	}
 	if err := inboxDemo.seedReplies(ctx, cfg, pool); err != nil {
@@ -118,6 +118,9 @@ type seedEnv struct {
 	// now is the demo's "today" (zero means the wall clock): the months, phases and ladder
 	// steps are simulated relative to it.
 	now time.Time
+	// inbox delivers a partner's mail into the embedded finance mailbox at a time (dev only;
+	// nil when IMAP_URL is a real mailbox or none).
+	inbox func(raw []byte, at time.Time) error
 }
 
 // seedDemo loads the demo data set idempotently: fleet, E-ZPass sample

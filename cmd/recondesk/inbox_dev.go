@@ -48,6 +48,14 @@ func (d *inboxDev) onSent() func([]byte) error {
 	return d.sim.OnSent
 }
 
+// deliverAt puts a message into the embedded mailbox with its arrival time (nil without one).
+func (d *inboxDev) deliverAt() func(raw []byte, at time.Time) error {
+	if d == nil {
+		return nil
+	}
+	return func(raw []byte, at time.Time) error { return d.srv.DeliverAt(d.srv.Mailbox(), raw, at) }
+}
+
 func (d *inboxDev) close() {
 	if d != nil {
 		_ = d.srv.Close()
