@@ -60,9 +60,9 @@ func TestSeedDemoDrivesTheLadder(t *testing.T) {
 		open   int
 		// disputed counts the open items the partner disputes.
 		disputed int
-		levels []string
-		ids    []string
-		states []string
+		levels   []string
+		ids      []string
+		states   []string
 	}
 	threads := map[string]*thread{}
 	rows, err := db.Pool.Query(ctx, `
