@@ -67,6 +67,7 @@ const (
 // only while their batch has none of its own yet.
 func demoLadder(ctx context.Context, env seedEnv, a *app.App, clock *demoClock, period faulty.Period, older bool, send func(ids []int64)) error {
 	now := env.demoNow()
+	began := time.Now()
 	policy := a.FaultyPolicy()
 	batches, err := store.ListBatches(ctx, env.pool, store.BatchFilter{Period: period.String()})
 	if err != nil || len(batches) == 0 {
@@ -101,13 +102,15 @@ func demoLadder(ctx context.Context, env seedEnv, a *app.App, clock *demoClock, 
 		decided += len(sent)
 		send(sent)
 		if older && day == policy.Notification.First && len(batches) >= 3 {
-			if err := demoDispute(ctx, env, a, clock, period, batches[2].ID, res); err != nil {
-				return fmt.Errorf("partner dispute of batch %s: %w", batches[2].ID, err)
+			// The smallest of the other batches, so Disputes stays a readable list.
+			disputed := slices.MinFunc(batches[2:], func(x, y store.FaultyBatch) int { return x.Open - y.Open })
+			if err := demoDispute(ctx, env, a, clock, period, disputed.ID, res); err != nil {
+				return fmt.Errorf("partner dispute of batch %s: %w", disputed.ID, err)
 			}
 		}
 	}
 	if !older || len(batches) < 2 {
-		fmt.Fprintf(env.stdout, "faulty bookings: %s ladder: %d emails decided\n", period, decided)
+		fmt.Fprintf(env.stdout, "faulty bookings: %s ladder: %d emails decided in %v\n", period, decided, time.Since(began).Round(time.Millisecond))
 		return nil
 	}
 	staff := app.System("seed")
@@ -145,7 +148,7 @@ func demoLadder(ctx context.Context, env seedEnv, a *app.App, clock *demoClock, 
 			send([]int64{res.Closing.EmailID})
 		}
 	}
-	fmt.Fprintf(env.stdout, "faulty bookings: %s ladder: %d emails decided\n", period, decided)
+	fmt.Fprintf(env.stdout, "faulty bookings: %s ladder: %d emails decided in %v\n", period, decided, time.Since(began).Round(time.Millisecond))
 	return nil
 }
 
