@@ -215,3 +215,34 @@ func TestSeedDemoDrivesTheLadder(t *testing.T) {
 		t.Errorf("the second seed sent %d more messages", n-len(got))
 	}
 }
+
+// TestSeedDemoWithoutSMTPQueuesTheThreads: `seed demo` with no SMTP_URL decides the same
+// threads, leaving each email pending with its faulty.send job queued for `serve`.
+func TestSeedDemoWithoutSMTPQueuesTheThreads(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	mongoURI, stopMongo, err := devstack.StartFerretDB(ctx, devstack.FerretOptions{Dir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stopMongo)
+	cfg, _ := config.Load(func(string) string { return "" })
+	out := &syncBuffer{}
+	env := seedEnv{cfg: cfg, log: slog.New(slog.DiscardHandler), pool: db.Pool, stdout: out, mongoURI: mongoURI,
+		now: time.Date(2026, 3, 18, 12, 0, 0, 0, time.UTC)}
+	if err := seedFaultyDemo(ctx, env); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	var emails, pending, jobs, closing int
+	err = db.Pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE level = 'closing'),
+		(SELECT count(*) FROM river_job WHERE kind = 'faulty.send' AND state = 'available')
+		FROM faulty_emails`).Scan(&emails, &pending, &closing, &jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if emails < 20 || pending != emails || jobs != emails || closing != 1 {
+		t.Errorf("emails %d, pending %d, queued sends %d, closing %d; want every email pending with its send queued\n%s",
+			emails, pending, jobs, closing, out.String())
+	}
+}
