@@ -59,7 +59,8 @@ const (
 
 // demoLadder drives the real ladder over one tracked period of the demo, at the simulated dates
 // each step would have run on (never after now): the ticks of the notification, reminder and
-// final reminder days; for the older period also a staff re-escalation two days after the
+// final reminder days; for the older period also, after its notification, one partner's
+// dispute of every booking (demoDispute, dev only), a staff re-escalation two days after the
 // escalation window and, at now, one batch resolved by staff, which decides its closing
 // message. Decided emails are sent at once through the configured SMTP server (send is the
 // outbox use case the faulty.send worker calls); without one they stay pending with their
