@@ -15,6 +15,7 @@ import (
 	"recondesk/internal/store"
 	views "recondesk/views/inbox"
 	"recondesk/views/layout"
+	"recondesk/web/query"
 )
 
 // inboxNav is the navigation of partner replies (finance's queues).
@@ -83,16 +84,31 @@ func handleDisputes(d Deps) http.Handler {
 		default:
 			state = "open"
 		}
-		f := store.DisputeFilter{State: state}
+		pq := store.DisputePageQuery{State: state}
 		if state == "all" {
-			f.State = ""
+			pq.State = ""
 		}
-		ds, err := store.ListDisputes(r.Context(), d.Pool, f)
+		var err error
+		if pq.Before, err = query.After(r.URL.Query().Get("before")); err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		if pq.After, err = query.After(r.URL.Query().Get("after")); err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		page, err := store.ListDisputePage(r.Context(), d.Pool, pq)
 		if err != nil {
 			fail(d, w, r, err)
 			return
 		}
-		data := views.DisputesData{Disputes: ds, State: state, CanAct: canAct(r), Loc: ladder(d).Policy.Location}
+		count, err := store.CountDisputes(r.Context(), d.Pool, pq.State)
+		if err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		data := views.DisputesData{Disputes: page.Disputes, State: state, CanAct: canAct(r), Loc: ladder(d).Policy.Location,
+			Count: count, Older: page.Older, Newer: page.Newer, First: page.Newer == 0 && (len(page.Disputes) > 0 || pq.Before == 0 && pq.After == 0), Back: r.URL.RequestURI()}
 		render(w, r, http.StatusOK, views.DisputesPage(shellFor(d, r, "Disputes", "Partner mail"), data), views.Disputes(data))
 	})
 }

@@ -468,12 +468,7 @@ func ListDisputes(ctx context.Context, db DBTX, f DisputeFilter) ([]Dispute, err
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Dispute, error) {
-		var d Dispute
-		err := r.Scan(&d.ID, &d.ItemID, &d.AuthRef, &d.BatchID, &d.PartyID, &d.PartnerName, &d.Period, &d.State,
-			&d.PartnerNote, &d.DecidedBy, &d.DecidedAt, &d.DecisionNote, &d.CreatedAt)
-		return d, err
-	})
+	return pgx.CollectRows(rows, scanDispute)
 }
 
 // DecideDispute accepts or rejects an open dispute (locked first, so two

@@ -5,9 +5,14 @@ package inbox
 
 import (
 	"fmt"
+	"net/url"
 	"sort"
+	"strconv"
 	"time"
 
+	"github.com/a-h/templ"
+
+	"recondesk/internal/format"
 	"recondesk/internal/store"
 )
 
@@ -72,6 +77,40 @@ type DisputesData struct {
 	State  string
 	CanAct bool
 	Loc    *time.Location
+	// Count is how many disputes the state holds (exact, or about).
+	Count store.Count
+	// Older and Newer are the dispute ids the Next and Previous pages start
+	// from (0: no such page); First says this is the newest page.
+	Older, Newer int64
+	First        bool
+	// Back is where a decision returns to (this page; "/disputes" when empty).
+	Back string
+}
+
+// pageURL is the Disputes page of the state from a cursor ("before" or
+// "after" a dispute id; none is the newest page).
+func (d DisputesData) pageURL(key string, id int64) templ.SafeURL {
+	q := url.Values{"state": {d.State}}
+	if key != "" {
+		q.Set(key, strconv.FormatInt(id, 10))
+	}
+	return templ.SafeURL("/disputes?" + q.Encode())
+}
+
+func (d DisputesData) back() string {
+	if d.Back == "" {
+		return "/disputes"
+	}
+	return d.Back
+}
+
+// disputeCount is the size of the list for people: "1 dispute", "1,234
+// disputes", "about 12,000 disputes".
+func disputeCount(c store.Count) string {
+	if c.Exact {
+		return format.Count(c.N, "dispute", "disputes")
+	}
+	return "about " + format.Int(c.Rounded()) + " disputes"
 }
 
 func ts(loc *time.Location, t time.Time) string {
