@@ -5,16 +5,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"recondesk/internal/app"
 	"recondesk/internal/config"
 	"recondesk/internal/devstack"
 	"recondesk/internal/mail"
-	"recondesk/internal/masterfile"
 	"recondesk/internal/store"
 )
 
@@ -62,39 +62,49 @@ func (d *inboxDev) close() {
 	}
 }
 
-// seedReplies puts one of each kind of partner mail into the mailbox for the
-// latest period's first batches, so the demo shows them at once: an
-// auto-reply, a human acknowledgement, a returned master file with mixed
-// responses, a bounce, and a message that matches no batch. Message-IDs are
-// fixed, so a restart stores nothing twice.
+// seedReplies puts one of each kind of partner mail into the mailbox, so
+// the demo shows them at once: an auto-reply, a human acknowledgement, a
+// returned master file with mixed responses, a bounce, and a message that
+// matches no batch. Partners answer only threads that started: each reply
+// answers the newest sent email of a batch (In-Reply-To its Message-ID),
+// the latest period's batches first; a batch with nothing sent yet gets no
+// reply. Message-IDs are fixed, so a restart stores nothing twice.
 func (d *inboxDev) seedReplies(ctx context.Context, cfg config.Config, pool *pgxpool.Pool) error {
 	if d == nil {
 		return nil
 	}
 	bs, err := store.ListBatches(ctx, pool, store.BatchFilter{})
-	if err != nil || len(bs) == 0 {
+	if err != nil {
 		return err
 	}
-	latest := bs[0].Period
-	for _, b := range bs {
-		latest = max(latest, b.Period)
-	}
+	slices.SortStableFunc(bs, func(x, y store.FaultyBatch) int { return strings.Compare(y.Period, x.Period) })
 	kinds := []devstack.ReplyKind{devstack.ReplyAuto, devstack.ReplyHuman, devstack.ReplyReturnedFile, devstack.ReplyBounce}
 	n := 0
 	for _, b := range bs {
-		if b.Period != latest || n == len(kinds) {
-			continue
+		if n == len(kinds) {
+			break
 		}
-		p, err := store.PartnerByID(ctx, pool, b.PartnerID)
-		if err != nil || len(p.To) == 0 {
-			continue
-		}
-		original, err := demoOriginal(ctx, cfg, pool, b, p.To[0])
+		e, ok, err := newestSentEmail(ctx, pool, b.ID)
 		if err != nil {
 			return err
 		}
+		if !ok || (kinds[n] == devstack.ReplyReturnedFile && e.MasterFileID == nil) {
+			continue // no thread to answer yet (or no file to return: the next batch returns one)
+		}
+		msg, err := app.BuildFaultyMessage(ctx, pool, cfg.MailFrom, e)
+		if err != nil {
+			return err
+		}
+		original, err := mail.Render(msg, *e.SentAt)
+		if err != nil {
+			return err
+		}
+		at := time.Now().Add(-time.Hour)
+		if !at.After(*e.SentAt) {
+			at = e.SentAt.Add(time.Minute)
+		}
 		reply, err := devstack.BuildReply(kinds[n], original, devstack.ReplyOptions{
-			MessageID: fmt.Sprintf("<demo.%d.%s@partner.example>", kinds[n], b.ID), Date: time.Now().Add(-time.Hour)})
+			MessageID: fmt.Sprintf("<demo.%d.%s@partner.example>", kinds[n], b.ID), Date: at})
 		if err != nil {
 			return err
 		}
@@ -108,24 +118,22 @@ func (d *inboxDev) seedReplies(ctx context.Context, cfg config.Config, pool *pgx
 		"\r\n\r\nHello, which bookings does your November statement cover?\r\n"))
 }
 
-// demoOriginal is the first email of a batch's thread as the partner got it:
-// the tagged subject and the batch's master file as it stands.
-func demoOriginal(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, b store.FaultyBatch, to string) ([]byte, error) {
-	var file []byte
-	err := store.InTx(ctx, pool, func(tx pgx.Tx) error {
-		content, err := store.LoadMasterFileContent(ctx, tx, []string{b.ID}, cfg.EMSPTZ, time.Now())
-		if err != nil {
-			return err
-		}
-		file, err = masterfile.Build(content[0])
-		return err
-	})
+// newestSentEmail is the batch's most recently sent email; ok is false when
+// none was sent.
+func newestSentEmail(ctx context.Context, pool *pgxpool.Pool, batchID string) (store.FaultyEmail, bool, error) {
+	es, err := store.FaultyEmailsByBatch(ctx, pool, batchID)
 	if err != nil {
-		return nil, err
+		return store.FaultyEmail{}, false, err
 	}
-	return mail.Render(mail.Message{
-		From: cfg.MailFrom, To: []string{to}, Subject: mail.TaggedSubject(b.PartnerName, b.PartyID, b.Period, false),
-		MessageID: "<demo.original." + strings.ToLower(b.ID) + "@" + cfg.MailDomain + ">", Text: "Faulty bookings", Date: time.Now(),
-		Attachments: []mail.Attachment{{Name: "master.xlsx", ContentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Data: file}},
-	}, time.Now())
+	var newest store.FaultyEmail
+	ok := false
+	for _, e := range es {
+		if e.State != store.EmailSent || e.SentAt == nil {
+			continue
+		}
+		if !ok || e.SentAt.After(*newest.SentAt) || e.SentAt.Equal(*newest.SentAt) && e.Seq > newest.Seq {
+			newest, ok = e, true
+		}
+	}
+	return newest, ok, nil
 }
