@@ -34,7 +34,7 @@ func handleFaultyPeriod(d Deps) http.Handler {
 			return
 		}
 		policy := faultyPolicy(d)
-		data := faultyqueue.PeriodData{Period: per.String(), Phases: jobs.PipelinePhases, CanAct: u.Role.Allows(auth.Finance), TZ: policy.Location}
+		data := faultyqueue.PeriodData{Period: per.String(), Phases: jobs.PipelinePhases, CanAct: u.Role.Allows(auth.Finance), TZ: displayTZ(d)}
 		facts := faulty.PeriodFacts{Period: per, Completed: map[faulty.Phase]time.Time{}}
 		fp, err := store.FaultyPeriodByID(r.Context(), d.Pool, per.String())
 		switch {

@@ -34,7 +34,7 @@ func inboxBatchPanel(ctx context.Context, d Deps, b store.LadderBatch, emails []
 	if err != nil {
 		return nil, err
 	}
-	data := views.BatchData{BatchID: b.ID, Conversation: views.Conversation(emails, in), CanAct: act, Loc: ladder(d).Policy.Location}
+	data := views.BatchData{BatchID: b.ID, Conversation: views.Conversation(emails, in), CanAct: act, Loc: displayTZ(d)}
 	if b.Facts.Paused(d.Now()) {
 		data.PausedUntil = b.Facts.PausedUntil
 	}
@@ -59,7 +59,7 @@ func handleInboxUnmatched(d Deps) http.Handler {
 			fail(d, w, r, err)
 			return
 		}
-		data := views.UnmatchedData{Messages: ms, CanAct: canAct(r), Loc: ladder(d).Policy.Location}
+		data := views.UnmatchedData{Messages: ms, CanAct: canAct(r), Loc: displayTZ(d)}
 		if data.CanAct && len(ms) > 0 {
 			bs, err := store.ListBatches(r.Context(), d.Pool, store.BatchFilter{})
 			if err != nil {
@@ -92,7 +92,7 @@ func handleDisputes(d Deps) http.Handler {
 			fail(d, w, r, err)
 			return
 		}
-		data := views.DisputesData{Disputes: ds, State: state, CanAct: canAct(r), Loc: ladder(d).Policy.Location}
+		data := views.DisputesData{Disputes: ds, State: state, CanAct: canAct(r), Loc: displayTZ(d)}
 		render(w, r, http.StatusOK, views.DisputesPage(shellFor(d, r, "Disputes", "Partner mail"), data), views.Disputes(data))
 	})
 }

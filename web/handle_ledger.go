@@ -81,6 +81,9 @@ func handleJournal(d Deps) http.Handler {
 			return
 		}
 		j, err := store.Journal(r.Context(), d.Pool, id)
+		if err == nil {
+			err = store.NameJournal(r.Context(), d.Pool, &j, displayTZ(d))
+		}
 		if err != nil {
 			fail(d, w, r, err)
 			return
