@@ -25,24 +25,27 @@ func SubjectNames(ctx context.Context, db DBTX, keys []string, tz *time.Location
 		return out, nil
 	}
 	rows, err := db.Query(ctx, `
-		WITH k AS (SELECT DISTINCT split_part(key, ':', 1) AS typ, substr(key, strpos(key, ':') + 1) AS id FROM unnest($1::text[]) key)
-		SELECT 'user:' || u.id, u.email, '/admin/users/' || u.id, NULL::timestamptz FROM users u JOIN k ON k.typ = 'user' AND k.id ~ '^[0-9]{1,18}$' AND u.id = k.id::bigint
+		WITH r AS (SELECT DISTINCT split_part(key, ':', 1) AS typ, substr(key, strpos(key, ':') + 1) AS id FROM unnest($1::text[]) key),
+		k AS MATERIALIZED (SELECT typ, id,
+			CASE WHEN id ~ '^[0-9]{1,18}$' THEN id::bigint END AS n,
+			CASE WHEN id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN id::uuid END AS u FROM r)
+		SELECT 'user:' || u.id, u.email, '/admin/users/' || u.id, NULL::timestamptz FROM users u JOIN k ON k.typ = 'user' AND u.id = k.n
 		UNION ALL
-		SELECT 'driver:' || d.id, d.name, '/ledger/drivers/' || d.id, NULL FROM drivers d JOIN k ON k.typ = 'driver' AND k.id ~ '^[0-9]{1,18}$' AND d.id = k.id::bigint
+		SELECT 'driver:' || d.id, d.name, '/ledger/drivers/' || d.id, NULL FROM drivers d JOIN k ON k.typ = 'driver' AND d.id = k.n
 		UNION ALL
-		SELECT 'partner:' || p.id, p.name, '/admin/partners/' || p.id, NULL FROM partners p JOIN k ON k.typ = 'partner' AND k.id ~ '^[0-9]{1,18}$' AND p.id = k.id::bigint
+		SELECT 'partner:' || p.id, p.name, '/admin/partners/' || p.id, NULL FROM partners p JOIN k ON k.typ = 'partner' AND p.id = k.n
 		UNION ALL
 		SELECT 'faulty_batch:' || b.id, p.name || ' · ' || b.period, '/faulty/batches/' || b.id, NULL
 		FROM faulty_batches b JOIN partners p ON p.id = b.partner_id
-		JOIN k ON k.typ = 'faulty_batch' AND k.id ~* '^[0-9a-f-]{36}$' AND b.id = k.id::uuid
+		JOIN k ON k.typ = 'faulty_batch' AND b.id = k.u
 		UNION ALL
 		SELECT 'faulty_period:' || k.id, 'Period ' || k.id, '/faulty/periods/' || k.id, NULL FROM k WHERE k.typ = 'faulty_period' AND k.id ~ '^[0-9]{4}-[0-9]{2}$'
 		UNION ALL
 		SELECT 'ezpass_transaction:' || t.id, concat_ws(' · ', t.tag_or_plate, t.agency), '/ezpass/transactions/' || t.id, t.txn_at
-		FROM ezpass_transactions t JOIN k ON k.typ IN ('ezpass_transaction', 'EZPASS') AND k.id ~ '^[0-9]{1,18}$' AND t.id = k.id::bigint
+		FROM ezpass_transactions t JOIN k ON k.typ IN ('ezpass_transaction', 'EZPASS') AND t.id = k.n
 		UNION ALL
 		SELECT 'ezpass_import:' || i.id, i.file_name, '/ezpass/imports/' || i.id, i.created_at
-		FROM ezpass_imports i JOIN k ON k.typ = 'ezpass_import' AND k.id ~ '^[0-9]{1,18}$' AND i.id = k.id::bigint`, keys)
+		FROM ezpass_imports i JOIN k ON k.typ = 'ezpass_import' AND i.id = k.n`, keys)
 	if err != nil {
 		return nil, err
 	}
