@@ -27,5 +27,5 @@ func ezpassPanel(ctx context.Context, d Deps) (templ.Component, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ezpass.Panel(s, now, d.Config.EZPassTZ), nil
+	return ezpass.Panel(s, now, displayTZ(d)), nil
 }

@@ -218,6 +218,9 @@ func handleAudit(d Deps) http.Handler {
 			f.To = f.To.AddDate(0, 0, 1)
 		}
 		events, err := store.ListAudit(r.Context(), d.Pool, f)
+		if err == nil {
+			err = store.LabelAudit(r.Context(), d.Pool, events, displayTZ(d))
+		}
 		if err != nil {
 			fail(d, w, r, err)
 			return

@@ -47,7 +47,7 @@ func handleFailures(d Deps) http.Handler {
 			fail(d, w, r, err)
 			return
 		}
-		data := failures.QueueData{Groups: groups, Code: code, Rows: rows, CanAct: u.Role.Allows(auth.Finance), TZ: d.Config.EZPassTZ, Runs: runs}
+		data := failures.QueueData{Groups: groups, Code: code, Rows: rows, CanAct: u.Role.Allows(auth.Finance), TZ: displayTZ(d), Runs: runs}
 		if len(rows) > failuresPageSize {
 			data.Rows = rows[:failuresPageSize]
 			data.Next = data.Rows[len(data.Rows)-1].ID
@@ -92,7 +92,7 @@ func joinIDs(ids []int64) string {
 // assignData loads the tolls and the lease choices of the Assign form: a
 // search by q, else the leases of the first toll's matched vehicle.
 func assignData(d Deps, r *http.Request, ids []int64, q string) (failures.AssignData, error) {
-	data := failures.AssignData{IDs: joinIDs(ids), Q: q, TZ: d.Config.EZPassTZ, Errors: map[string]string{}}
+	data := failures.AssignData{IDs: joinIDs(ids), Q: q, TZ: displayTZ(d), Errors: map[string]string{}}
 	for _, id := range ids {
 		t, err := store.TxnForAssign(r.Context(), d.Pool, id)
 		if err != nil {
@@ -101,9 +101,62 @@ func assignData(d Deps, r *http.Request, ids []int64, q string) (failures.Assign
 		data.Txns = append(data.Txns, t)
 	}
 	at, vehicle := data.Txns[0].TxnAt, data.Txns[0].VehicleID
-	leases, err := store.SearchLeases(r.Context(), d.Pool, strings.TrimSpace(q), vehicle, at)
+	q = strings.TrimSpace(q)
+	leases, err := store.SearchLeases(r.Context(), d.Pool, q, vehicle, at)
+	if err != nil {
+		return data, err
+	}
+	if q == "" {
+		leases = nearestLeases(leases, at)
+	}
 	data.Leases = leases
+	// When nothing offered covers the toll time, say why: what the search
+	// text names, and that vehicle's leases around the toll.
+	if !anyCovers(leases) && (q != "" || vehicle > 0) {
+		data.Explain, err = store.ExplainLeaseSearch(r.Context(), d.Pool, q, vehicle, at)
+	}
 	return data, err
+}
+
+// nearestLeases keeps the leases covering at or, when none does, the
+// nearest one ending before at and the nearest one starting after it.
+func nearestLeases(ls []store.LeaseChoice, at time.Time) []store.LeaseChoice {
+	var covering []store.LeaseChoice
+	var before, after *store.LeaseChoice
+	for i := range ls {
+		l := &ls[i]
+		switch {
+		case l.Covers:
+			covering = append(covering, *l)
+		case !l.From.After(at):
+			if before == nil || l.To.After(before.To) {
+				before = l
+			}
+		default:
+			if after == nil || l.From.Before(after.From) {
+				after = l
+			}
+		}
+	}
+	if len(covering) > 0 {
+		return covering
+	}
+	var out []store.LeaseChoice
+	for _, l := range []*store.LeaseChoice{before, after} {
+		if l != nil {
+			out = append(out, *l)
+		}
+	}
+	return out
+}
+
+func anyCovers(ls []store.LeaseChoice) bool {
+	for _, l := range ls {
+		if l.Covers {
+			return true
+		}
+	}
+	return false
 }
 
 func handleAssignForm(d Deps) http.Handler {
@@ -228,7 +281,7 @@ func handleRuns(d Deps) http.Handler {
 			fail(d, w, r, err)
 			return
 		}
-		panel := failures.Runs(runs, u.Role.Allows(auth.Finance), d.Config.EZPassTZ)
+		panel := failures.Runs(runs, u.Role.Allows(auth.Finance), displayTZ(d))
 		render(w, r, http.StatusOK, panel, panel)
 	})
 }

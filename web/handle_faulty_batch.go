@@ -69,7 +69,7 @@ func batchData(ctx context.Context, d Deps, r *http.Request, id string) (views.B
 	policy, now := faultyPolicy(d), d.Now()
 	u, _ := userFrom(ctx)
 	data := views.BatchData{Batch: b, State: faulty.BatchState(policy, b.Facts, now), Timeline: faulty.Chronological(faulty.Timeline(policy, b.Facts, now)),
-		Filter: itemFilterFrom(r), CanAct: u.Role.Allows(auth.Finance), Loc: policy.Location}
+		Filter: itemFilterFrom(r), CanAct: u.Role.Allows(auth.Finance), Loc: displayTZ(d)}
 	if due := faulty.Due(policy, b.Facts, now); len(due) > 0 {
 		data.Next = views.LevelLabel(due[0].Level, 0)
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -34,7 +35,7 @@ func handleFaultyPeriod(d Deps) http.Handler {
 			return
 		}
 		policy := faultyPolicy(d)
-		data := faultyqueue.PeriodData{Period: per.String(), Phases: jobs.PipelinePhases, CanAct: u.Role.Allows(auth.Finance), TZ: policy.Location}
+		data := faultyqueue.PeriodData{Period: per.String(), Phases: jobs.PipelinePhases, CanAct: u.Role.Allows(auth.Finance), TZ: displayTZ(d)}
 		facts := faulty.PeriodFacts{Period: per, Completed: map[faulty.Phase]time.Time{}}
 		fp, err := store.FaultyPeriodByID(r.Context(), d.Pool, per.String())
 		switch {
@@ -50,6 +51,10 @@ func handleFaultyPeriod(d Deps) http.Handler {
 			return
 		}
 		if data.Runs, err = store.ListFaultyRuns(r.Context(), d.Pool, per.String(), 30); err != nil {
+			fail(d, w, r, err)
+			return
+		}
+		if data.ActorNames, err = actorNames(r.Context(), d, data.Runs); err != nil {
 			fail(d, w, r, err)
 			return
 		}
@@ -89,4 +94,18 @@ func handleFaultyPhaseRun(d Deps) http.Handler {
 		flash(d, r, "success", msg)
 		redirect(w, r, "/faulty/periods/"+per.String())
 	})
+}
+
+// actorNames looks up the labels of the runs' actors in one query.
+func actorNames(ctx context.Context, d Deps, runs []store.FaultyRun) (map[string]string, error) {
+	keys := make([]string, 0, len(runs))
+	for _, r := range runs {
+		keys = append(keys, r.Actor)
+	}
+	names, err := store.SubjectNames(ctx, d.Pool, keys, displayTZ(d))
+	out := make(map[string]string, len(names))
+	for k, n := range names {
+		out[k] = n.Label
+	}
+	return out, err
 }

@@ -32,7 +32,7 @@ func handleFaultyQueue(d Deps) http.Handler {
 			fail(d, w, r, err)
 			return
 		}
-		q := faultyqueue.QueueData{Period: period, CanAct: u.Role.Allows(auth.Finance), TZ: faultyPolicy(d).Location}
+		q := faultyqueue.QueueData{Period: period, CanAct: u.Role.Allows(auth.Finance), TZ: displayTZ(d)}
 		if reason := r.URL.Query().Get("reason"); reason != "" {
 			for _, known := range faulty.Reasons {
 				if string(known) == reason {

@@ -39,7 +39,7 @@ func fleetPage(d Deps, r *http.Request, e fleet.Entity, up *fleet.Upload) (fleet
 	data := fleet.PageData{Entities: fleetEntities, Entity: e, Q: q, CanEdit: u.Role.Allows(auth.Admin), Upload: up}
 	err = store.InTx(r.Context(), d.Pool, func(tx pgx.Tx) error {
 		var err error
-		data.List, err = store.BrowseFleet(r.Context(), tx, e.Name, q, page, fleetPageSize, d.Config.EZPassTZ)
+		data.List, err = store.BrowseFleet(r.Context(), tx, e.Name, q, page, fleetPageSize, displayTZ(d))
 		return err
 	})
 	return data, err

@@ -35,6 +35,9 @@ func handleHome(d Deps) http.Handler {
 			return
 		}
 		recent, err := store.ListAudit(ctx, d.Pool, store.AuditFilter{Limit: 10})
+		if err == nil {
+			err = store.LabelAudit(ctx, d.Pool, recent, displayTZ(d))
+		}
 		if err != nil {
 			fail(d, w, r, err)
 			return

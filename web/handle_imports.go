@@ -33,7 +33,7 @@ func importsData(d Deps, r *http.Request) (ezpass.ImportsData, error) {
 		CanUpload:   u.Role.Allows(auth.Finance),
 		Imports:     list,
 		Now:         d.Now(),
-		TZ:          d.Config.EZPassTZ,
+		TZ:          displayTZ(d),
 	}, err
 }
 
@@ -78,7 +78,7 @@ func handleImport(d Deps) http.Handler {
 			fail(d, w, r, err)
 			return
 		}
-		data := ezpass.ImportData{Imp: imp, AfterLine: max(0, after), Now: d.Now(), TZ: d.Config.EZPassTZ}
+		data := ezpass.ImportData{Imp: imp, AfterLine: max(0, after), Now: d.Now(), TZ: displayTZ(d)}
 		if len(errs) > importErrorsPage {
 			errs = errs[:importErrorsPage]
 			data.NextLine = errs[importErrorsPage-1].Line
@@ -106,8 +106,8 @@ func handleImportProgress(d Deps) http.Handler {
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		title := fmt.Sprintf("Import #%d", imp.ID)
-		render(w, r, http.StatusOK, ezpass.ProgressPage(shellFor(d, r, title, "E-ZPass"), imp, d.Now(), d.Config.EZPassTZ),
-			ezpass.Progress(imp, d.Now(), d.Config.EZPassTZ))
+		render(w, r, http.StatusOK, ezpass.ProgressPage(shellFor(d, r, title, "E-ZPass"), imp, d.Now(), displayTZ(d)),
+			ezpass.Progress(imp, d.Now(), displayTZ(d)))
 	})
 }
 
@@ -291,7 +291,7 @@ func handleImportUpload(d Deps) http.Handler {
 			return
 		}
 		if isHTMX(r) {
-			render(w, r, http.StatusOK, nil, ezpass.Progress(imp, d.Now(), d.Config.EZPassTZ))
+			render(w, r, http.StatusOK, nil, ezpass.Progress(imp, d.Now(), displayTZ(d)))
 			return
 		}
 		http.Redirect(w, r, fmt.Sprintf("/ezpass/imports/%d", imp.ID), http.StatusSeeOther)

@@ -35,7 +35,7 @@ func inboxBatchPanel(ctx context.Context, d Deps, b store.LadderBatch, emails []
 	if err != nil {
 		return nil, err
 	}
-	data := views.BatchData{BatchID: b.ID, Conversation: views.Conversation(emails, in), CanAct: act, Loc: ladder(d).Policy.Location}
+	data := views.BatchData{BatchID: b.ID, Conversation: views.Conversation(emails, in), CanAct: act, Loc: displayTZ(d)}
 	if b.Facts.Paused(d.Now()) {
 		data.PausedUntil = b.Facts.PausedUntil
 	}
@@ -60,7 +60,7 @@ func handleInboxUnmatched(d Deps) http.Handler {
 			fail(d, w, r, err)
 			return
 		}
-		data := views.UnmatchedData{Messages: ms, CanAct: canAct(r), Loc: ladder(d).Policy.Location}
+		data := views.UnmatchedData{Messages: ms, CanAct: canAct(r), Loc: displayTZ(d)}
 		if data.CanAct && len(ms) > 0 {
 			bs, err := store.ListBatches(r.Context(), d.Pool, store.BatchFilter{})
 			if err != nil {
@@ -107,7 +107,7 @@ func handleDisputes(d Deps) http.Handler {
 			fail(d, w, r, err)
 			return
 		}
-		data := views.DisputesData{Disputes: page.Disputes, State: state, CanAct: canAct(r), Loc: ladder(d).Policy.Location,
+		data := views.DisputesData{Disputes: page.Disputes, State: state, CanAct: canAct(r), Loc: displayTZ(d),
 			Count: count, Older: page.Older, Newer: page.Newer, First: page.Newer == 0 && (len(page.Disputes) > 0 || pq.Before == 0 && pq.After == 0), Back: r.URL.RequestURI()}
 		render(w, r, http.StatusOK, views.DisputesPage(shellFor(d, r, "Disputes", "Partner mail"), data), views.Disputes(data))
 	})

@@ -32,7 +32,7 @@ func handleLedger(d Deps) http.Handler {
 			fail(d, w, r, err)
 			return
 		}
-		data := ledger.BalancesData{Balances: balances, Totals: totals, Q: q, Page: page, TZ: d.Config.EZPassTZ}
+		data := ledger.BalancesData{Balances: balances, Totals: totals, Q: q, Page: page, TZ: displayTZ(d)}
 		if len(balances) > ledgerPageSize {
 			data.Balances, data.More = balances[:ledgerPageSize], true
 		}
@@ -69,7 +69,7 @@ func handleDriverStatement(d Deps) http.Handler {
 			return
 		}
 		render(w, r, http.StatusOK, ledger.StatementPage(shellFor(d, r, driver.Name, "Ledger"),
-			ledger.StatementData{Driver: driver, Lines: page.Lines, Page: page, TZ: d.Config.EZPassTZ}), nil)
+			ledger.StatementData{Driver: driver, Lines: page.Lines, Page: page, TZ: displayTZ(d)}), nil)
 	})
 }
 
@@ -81,10 +81,13 @@ func handleJournal(d Deps) http.Handler {
 			return
 		}
 		j, err := store.Journal(r.Context(), d.Pool, id)
+		if err == nil {
+			err = store.NameJournal(r.Context(), d.Pool, &j, displayTZ(d))
+		}
 		if err != nil {
 			fail(d, w, r, err)
 			return
 		}
-		render(w, r, http.StatusOK, ledger.JournalPage(shellFor(d, r, "Journal #"+itoa(id), "Ledger"), j, d.Config.EZPassTZ), nil)
+		render(w, r, http.StatusOK, ledger.JournalPage(shellFor(d, r, "Journal #"+itoa(id), "Ledger"), j, displayTZ(d)), nil)
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -90,10 +91,16 @@ func (a *App) LoadFleet(ctx context.Context, actor Actor, up FleetUpload) (Fleet
 		}
 		res.Message = apperror.MessageOf(err)
 		return res, nil
-	case len(res.Errors) > 0:
-		return res, nil
 	case res.Rows == 0:
 		res.Message = "The file has a header but no rows."
+		return res, nil
+	}
+	// Rows with format errors are left out of the database check, which
+	// still runs on the others so that one pass reports every error
+	// (format and reference) of the file; any error rolls back.
+	formatErrs := res.Errors
+	batch = batch.WithoutLines(errorLines(formatErrs))
+	if len(formatErrs) > 0 && batch.Rows() == 0 {
 		return res, nil
 	}
 	err = a.inTx(ctx, func(tx pgx.Tx) error {
@@ -101,8 +108,8 @@ func (a *App) LoadFleet(ctx context.Context, actor Actor, up FleetUpload) (Fleet
 		if err != nil {
 			return err
 		}
-		if len(rowErrs) > 0 {
-			res.Errors = rowErrs
+		if len(rowErrs) > 0 || len(formatErrs) > 0 {
+			res.Errors = mergeRowErrors(formatErrs, rowErrs)
 			return errFleetRollback
 		}
 		res.Counts = counts
@@ -126,6 +133,30 @@ func (a *App) LoadFleet(ctx context.Context, actor Actor, up FleetUpload) (Fleet
 	}
 	return res, err
 }
+
+// errorLines is the set of lines that have an error.
+func errorLines(errs []store.FleetRowError) map[int]bool {
+	lines := make(map[int]bool, len(errs))
+	for _, e := range errs {
+		lines[e.Line] = true
+	}
+	return lines
+}
+
+// mergeRowErrors joins format and reference errors in line order (format
+// errors of a line first), at most maxFleetErrors.
+func mergeRowErrors(format, ref []store.FleetRowError) []store.FleetRowError {
+	out := make([]store.FleetRowError, 0, len(format)+len(ref))
+	out = append(append(out, format...), ref...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Line < out[j].Line })
+	if len(out) > maxFleetErrors {
+		out = out[:maxFleetErrors]
+	}
+	return out
+}
+
+// maxFleetErrors bounds the errors reported for one upload.
+const maxFleetErrors = 1000
 
 type tableRow struct {
 	line  int

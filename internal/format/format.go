@@ -138,3 +138,46 @@ func Plural[N ~int | ~int32 | ~int64](n N, singular, plural string) string {
 	}
 	return plural
 }
+
+// Actor names who did something for people: label (a user's email or
+// name, when the caller looked it up) for "user:N", readable words for
+// "system:…" ("Scheduled job: posting", "Seed"); the raw actor otherwise.
+func Actor(actor, label string) string {
+	kind, name, _ := strings.Cut(actor, ":")
+	switch kind {
+	case "user":
+		if label != "" && label != actor {
+			return label
+		}
+		return "User #" + name
+	case "system":
+		if s, ok := systemActors[name]; ok {
+			return s
+		}
+		if name == "" {
+			return "Scheduled job"
+		}
+		return "Scheduled job (" + strings.ReplaceAll(name, ".", " ") + ")"
+	}
+	if label != "" {
+		return label
+	}
+	return actor
+}
+
+var systemActors = map[string]string{
+	"seed":              "Seed",
+	"test":              "Test",
+	"bench":             "Benchmark",
+	"demo":              "Demo data",
+	"ezpass.post":       "Scheduled job: posting",
+	"ezpass.associate":  "Scheduled job: association",
+	"ezpass.import":     "Scheduled job: E-ZPass import",
+	"faulty.tick":       "Scheduled job: faulty bookings escalation",
+	"inbox.poll":        "Scheduled job: inbox poll",
+	"scheduler":         "Scheduled job",
+	"cli":               "Command line",
+	"api":               "API",
+	"faulty.pipeline":   "Scheduled job: faulty bookings pipeline",
+	"faulty.escalation": "Scheduled job: faulty bookings escalation",
+}

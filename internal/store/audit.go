@@ -22,6 +22,10 @@ type AuditEvent struct {
 	Before      json.RawMessage
 	After       json.RawMessage
 	Reason      string
+	// SubjectLabel and SubjectURL name the subject for people (LabelAudit);
+	// empty when not looked up or unknown.
+	SubjectLabel string
+	SubjectURL   string
 }
 
 // UserActor names a user as an audit actor.

@@ -92,6 +92,33 @@ func (b FleetBatch) Rows() int {
 	return len(b.Medallions) + len(b.Drivers) + len(b.Vehicles) + len(b.Plates) + len(b.Tags) + len(b.Leases) + len(b.LeaseDrivers)
 }
 
+// WithoutLines is the batch without the rows of the given file lines (rows
+// already refused for their format, left out of the database checks).
+func (b FleetBatch) WithoutLines(lines map[int]bool) FleetBatch {
+	if len(lines) == 0 {
+		return b
+	}
+	return FleetBatch{
+		Medallions:   keepLines(b.Medallions, lines, func(r MedallionRow) int { return r.Line }),
+		Drivers:      keepLines(b.Drivers, lines, func(r DriverRow) int { return r.Line }),
+		Vehicles:     keepLines(b.Vehicles, lines, func(r VehicleRow) int { return r.Line }),
+		Plates:       keepLines(b.Plates, lines, func(r PlateRow) int { return r.Line }),
+		Tags:         keepLines(b.Tags, lines, func(r TagRow) int { return r.Line }),
+		Leases:       keepLines(b.Leases, lines, func(r LeaseRow) int { return r.Line }),
+		LeaseDrivers: keepLines(b.LeaseDrivers, lines, func(r LeaseDriverRow) int { return r.Line }),
+	}
+}
+
+func keepLines[T any](in []T, drop map[int]bool, line func(T) int) []T {
+	var out []T
+	for _, r := range in {
+		if !drop[line(r)] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // FleetRowError is a row the database refused, with what to do.
 type FleetRowError struct {
 	Entity  string `json:"entity"`

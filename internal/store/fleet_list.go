@@ -39,16 +39,16 @@ var fleetBrowse = map[string]struct {
 		FROM vehicles v LEFT JOIN medallions m ON m.id = v.medallion_id
 		WHERE $1 = '' OR v.vin ILIKE '%' || $1 || '%' OR m.number ILIKE '%' || $1 || '%' ORDER BY v.vin`},
 	FleetPlates: {[]string{"State", "Plate", "VIN", "From", "To"}, `
-		SELECT p.state, p.plate, v.vin, to_char(lower(p.valid), 'YYYY-MM-DD HH24:MI'), coalesce(to_char(upper(p.valid), 'YYYY-MM-DD HH24:MI'), 'open')
+		SELECT p.state, p.plate, v.vin, to_char(lower(p.valid), 'Mon FMDD, YYYY FMHH12:MI AM TZ'), coalesce(to_char(upper(p.valid), 'Mon FMDD, YYYY FMHH12:MI AM TZ'), 'open')
 		FROM plate_bindings p JOIN vehicles v ON v.id = p.vehicle_id
 		WHERE $1 = '' OR p.plate ILIKE '%' || $1 || '%' OR v.vin ILIKE '%' || $1 || '%' ORDER BY p.state, p.plate, lower(p.valid)`},
 	FleetTags: {[]string{"Tag", "VIN", "From", "To"}, `
-		SELECT t.tag, v.vin, to_char(lower(t.valid), 'YYYY-MM-DD HH24:MI'), coalesce(to_char(upper(t.valid), 'YYYY-MM-DD HH24:MI'), 'open')
+		SELECT t.tag, v.vin, to_char(lower(t.valid), 'Mon FMDD, YYYY FMHH12:MI AM TZ'), coalesce(to_char(upper(t.valid), 'Mon FMDD, YYYY FMHH12:MI AM TZ'), 'open')
 		FROM tag_bindings t JOIN vehicles v ON v.id = t.vehicle_id
 		WHERE $1 = '' OR t.tag LIKE '%' || $1 || '%' OR v.vin ILIKE '%' || $1 || '%' ORDER BY t.tag, lower(t.valid)`},
 	FleetLeases: {[]string{"Lease", "VIN", "Medallion", "From", "To", "Active", "Drivers"}, `
-		SELECT coalesce(l.ref, '#' || l.id), v.vin, m.number, to_char(lower(l.valid), 'YYYY-MM-DD HH24:MI'),
-			coalesce(to_char(upper(l.valid), 'YYYY-MM-DD HH24:MI'), 'open'), CASE WHEN l.active THEN 'yes' ELSE 'no' END,
+		SELECT coalesce(l.ref, '#' || l.id), v.vin, m.number, to_char(lower(l.valid), 'Mon FMDD, YYYY FMHH12:MI AM TZ'),
+			coalesce(to_char(upper(l.valid), 'Mon FMDD, YYYY FMHH12:MI AM TZ'), 'open'), CASE WHEN l.active THEN 'yes' ELSE 'no' END,
 			coalesce((SELECT string_agg(d.name || CASE WHEN ld.is_primary THEN ' (primary)' ELSE '' END, ', ' ORDER BY ld.is_primary DESC, ld.position)
 				FROM lease_drivers ld JOIN drivers d ON d.id = ld.driver_id WHERE ld.lease_id = l.id), '—')
 		FROM leases l JOIN vehicles v ON v.id = l.vehicle_id JOIN medallions m ON m.id = l.medallion_id

@@ -188,6 +188,26 @@ type JournalView struct {
 	ReversalOf  int64
 	ReversedBy  int64
 	Entries     []JournalEntry
+	// CreatedByLabel, SourceLabel and SourceURL name the creator and the
+	// source for people (NameJournal); empty when not looked up.
+	CreatedByLabel string
+	SourceLabel    string
+	SourceURL      string
+}
+
+// NameJournal fills the creator's and the source's names of j in one lookup.
+func NameJournal(ctx context.Context, db DBTX, j *JournalView, tz *time.Location) error {
+	names, err := SubjectNames(ctx, db, []string{j.CreatedBy, SubjectKey(j.SourceType, j.SourceID)}, tz)
+	if err != nil {
+		return err
+	}
+	j.CreatedByLabel = names[j.CreatedBy].Label
+	src := SubjectKey(j.SourceType, j.SourceID)
+	if j.SourceType == "EZPASS" {
+		src = SubjectKey("ezpass_transaction", j.SourceID)
+	}
+	j.SourceLabel, j.SourceURL = names[src].Label, names[src].URL
+	return nil
 }
 
 const journalCols = `j.id, j.source_type, j.source_id, j.kind, j.generation, j.txn_at, j.posted_at, j.description, j.created_by,

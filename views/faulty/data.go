@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/a-h/templ"
 	"net/url"
+	"recondesk/internal/format"
 	"time"
 
 	"recondesk/internal/faulty"
@@ -179,7 +180,7 @@ func (d BatchData) ts(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(d.Loc).Format("2006-01-02 15:04")
+	return format.TimeIn(t, d.Loc)
 }
 
 func (d BatchData) tsp(t *time.Time) string {

@@ -120,7 +120,7 @@ func ts(loc *time.Location, t time.Time) string {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return t.In(loc).Format("2006-01-02 15:04")
+	return format.TimeIn(t, loc)
 }
 
 // KindLabel names a message kind.
