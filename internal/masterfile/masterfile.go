@@ -249,6 +249,9 @@ func Build(b Batch) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Bookings (the first sheet) is the active one. Set before the sheets are streamed:
+	// afterwards excelize would parse every streamed sheet back to mark it.
+	f.SetActiveSheet(0)
 	counts, err := writeBookings(f, b, loc, st)
 	if err != nil {
 		return nil, err
@@ -259,7 +262,6 @@ func Build(b Batch) ([]byte, error) {
 	if err := writeSummary(f, b, counts, loc, st); err != nil {
 		return nil, err
 	}
-	f.SetActiveSheet(0)
 	var buf bytes.Buffer
 	if _, err := f.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("masterfile: write: %w", err)
