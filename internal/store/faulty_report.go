@@ -130,6 +130,11 @@ func UpsertReportRows(ctx context.Context, tx pgx.Tx, period string, next Report
 	if _, err := tx.Exec(ctx, `UPDATE faulty_periods SET report_rows = $2 WHERE period = $1`, period, res.Distinct); err != nil {
 		return res, err
 	}
+	if res.Inserted+res.Updated >= analyzeThreshold {
+		if _, err := tx.Exec(ctx, `ANALYZE faulty_report_rows`); err != nil {
+			return res, err
+		}
+	}
 	_, err = tx.Exec(ctx, `DROP TABLE faulty_stage`)
 	return res, err
 }
@@ -276,7 +281,7 @@ func (w *ValidationWriter) Apply(ctx context.Context) (int, error) {
 
 // analyzeThreshold is how many rows a bulk write changes before it ANALYZEs the table
 // (autovacuum is off, so nothing else refreshes the planner's statistics).
-const analyzeThreshold = 10000
+const analyzeThreshold = 5000
 
 // ReasonCount is how many rows share one not-confirmed reason.
 type ReasonCount struct {
