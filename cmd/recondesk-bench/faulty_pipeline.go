@@ -179,19 +179,24 @@ func faultyPipelineBench(ctx context.Context, env Env) ([]Row, error) {
 	idempotent := res[0].Ingest.Inserted == 0 && again.Created+again.Reopened+again.Disappeared+again.NoLongerFaulty+again.MasterFiles == 0
 
 	ratio := e2eTime.Seconds() / parseTime.Seconds()
-	ratioNoMongo := (e2eTime - mongoTime).Seconds() / parseTime.Seconds()
+	noMongo := e2eTime - mongoTime
+	ratioNoMongo := noMongo.Seconds() / parseTime.Seconds()
+	const targetRatio, targetRSS = 2.5, 200 << 20
+	fmt.Fprintf(env.Out, "   without MongoDB time: %s vs %s parse-only = %s (target ≤ %.1f×, met: %s); peak RSS %s (target ≤ %s, met: %s); MongoDB %s in %d round trips apart\n",
+		fpSecs(noMongo), fpSecs(parseTime), fpRatio(ratioNoMongo), targetRatio, fpMet(ratioNoMongo <= targetRatio),
+		fpMb(e2eRSS), fpMb(targetRSS), fpMet(e2eRSS <= targetRSS), fpSecs(mongoTime), val.MongoRoundTrips)
 	return []Row{
-		{Section: section, Name: "ingest+validate+track, " + label, Value: fpSecs(e2eTime), Baseline: fpSecs(parseTime) + " parse-only",
-			Ratio: fpRatio(ratio), Target: "≤ 3×", Met: fpMet(ratio <= 3),
-			Note: fmt.Sprintf("MongoDB (FerretDB/%s, no _id index) included", backend)},
-		{Section: section, Name: "same without MongoDB time", Value: fpSecs(e2eTime - mongoTime), Baseline: fpSecs(parseTime) + " parse-only",
-			Ratio: fpRatio(ratioNoMongo), Target: "≤ 3×", Met: fpMet(ratioNoMongo <= 3),
-			Note: "what a real MongoDB with its _id index approaches"},
-		{Section: section, Name: "MongoDB look-up", Value: fpSecs(mongoTime), Note: fmt.Sprintf("%d queries, %d round trips, chunk %d, %d of %d found",
-			val.MongoQueries, val.MongoRoundTrips, val.Chunk, val.MongoFound, val.Checked)},
+		{Section: section, Name: "ingest+validate+track without MongoDB time, " + label, Value: fpSecs(noMongo), Baseline: fpSecs(parseTime) + " parse-only",
+			Ratio: fpRatio(ratioNoMongo), Target: fmt.Sprintf("≤ %.1f×", targetRatio), Met: fpMet(ratioNoMongo <= targetRatio),
+			Note: "MongoDB time reported apart (what a real MongoDB with its _id index approaches)"},
+		{Section: section, Name: "peak RSS end to end", Value: fpMb(e2eRSS), Baseline: fpMb(parseRSS) + " parse-only",
+			Target: "≤ " + fpMb(targetRSS), Met: fpMet(e2eRSS <= targetRSS), Note: "whole process VmHWM (embedded FerretDB included)"},
+		{Section: section, Name: "MongoDB look-up (apart)", Value: fpSecs(mongoTime), Note: fmt.Sprintf("FerretDB/%s, no usable _id index: %d queries, %d round trips, chunk %d, %d of %d found",
+			backend, val.MongoQueries, val.MongoRoundTrips, val.Chunk, val.MongoFound, val.Checked)},
+		{Section: section, Name: "ingest+validate+track with MongoDB time", Value: fpSecs(e2eTime), Baseline: fpSecs(parseTime) + " parse-only",
+			Ratio: fpRatio(ratio), Note: "informative: FerretDB scans the collection per query"},
 		{Section: section, Name: "phases (ingest / validate / track)", Value: phaseMillis,
 			Note: fmt.Sprintf("%d rows stored, %d confirmed, %d batches, %d items, %d master files", ing.Distinct, val.Confirmed, tr.Batches, tr.Created, tr.MasterFiles)},
-		{Section: section, Name: "peak RSS end to end", Value: fpMb(e2eRSS), Baseline: fpMb(parseRSS) + " parse-only", Note: "whole process VmHWM"},
 		{Section: section, Name: "re-ingest + re-track same report", Value: fpSecs(againTime), Met: fpMet(idempotent), Target: "nothing added",
 			Note: fmt.Sprintf("inserted %d, items created %d, master files %d", res[0].Ingest.Inserted, again.Created, again.MasterFiles)},
 	}, nil

@@ -13,6 +13,7 @@ import (
 	"recondesk/internal/apperror"
 	"recondesk/internal/faulty"
 	"recondesk/internal/mail"
+	"recondesk/internal/masterfile"
 	"recondesk/internal/notify"
 	"recondesk/internal/store"
 )
@@ -231,17 +232,6 @@ func (a *App) decideEmail(ctx context.Context, tx pgx.Tx, b store.LadderBatch, s
 	var mfID *int64
 	mfVersion := 0
 	policy := a.FaultyPolicy()
-	regen := a.Faulty.MasterFile
-	if regen == nil {
-		regen = RegenerateMasterFile(policy.Location, s.at)
-	}
-	id, v, err := regen(ctx, tx, b.ID, "before the "+LevelText(s.level)+" email")
-	if err != nil {
-		return out, false, fmt.Errorf("master file: %w", err)
-	}
-	if v > 0 {
-		mfID, mfVersion = &id, v
-	}
 	seq, times, err := store.ThreadSoFar(ctx, tx, b.ID)
 	if err != nil {
 		return out, false, err
@@ -251,7 +241,31 @@ func (a *App) decideEmail(ctx context.Context, tx pgx.Tx, b store.LadderBatch, s
 	if err != nil {
 		return out, false, err
 	}
-	items, err := store.LadderItems(ctx, tx, b.ID, store.LadderItemFilter{State: store.ItemOpen, Limit: notify.MaxEmailItems})
+	to := slices.Clone(b.To)
+	cc := slices.Clone(b.Cc)
+	if s.ccEscalation {
+		cc = append(cc, b.Escalation...)
+	}
+	cc = dedupeAddrs(cc, to)
+	regen := a.Faulty.MasterFile
+	if regen == nil {
+		// The file lists the thread up to and including the email it travels with.
+		regen = regenerateMasterFile(a.masterFileZone(), s.at, &masterfile.Email{Seq: seq, Level: string(s.level),
+			MessageID: th.MessageID, State: CarriedEmailState, SentAt: s.at, To: to, CC: cc})
+	}
+	id, v, err := regen(ctx, tx, b.ID, "before the "+LevelText(s.level)+" email")
+	if err != nil {
+		return out, false, fmt.Errorf("master file: %w", err)
+	}
+	if v > 0 {
+		mfID, mfVersion = &id, v
+	}
+	// Bookings under an open dispute are out of the ladder: listed apart, never as open.
+	items, err := store.LadderItems(ctx, tx, b.ID, store.LadderItemFilter{State: store.ItemOpen, Dispute: store.DisputeNone, Limit: notify.MaxEmailItems})
+	if err != nil {
+		return out, false, err
+	}
+	disputed, err := store.LadderItems(ctx, tx, b.ID, store.LadderItemFilter{State: store.ItemOpen, Dispute: store.DisputeOpen, Limit: notify.MaxEmailItems})
 	if err != nil {
 		return out, false, err
 	}
@@ -262,7 +276,7 @@ func (a *App) decideEmail(ctx context.Context, tx pgx.Tx, b store.LadderBatch, s
 	}
 	data := notify.EmailData{
 		PartnerName: b.PartnerName, PartyID: b.PartyID, Period: b.Period.String(), Level: s.level,
-		Open: b.Facts.Open, Resolved: b.Facts.Resolved, Note: joinNotes(s.note, rejected),
+		Open: b.Facts.Open - b.Facts.Disputed, Disputed: b.Facts.Disputed, Resolved: b.Facts.Resolved, Note: joinNotes(s.note, rejected),
 		Deadline: policy.DayEnd(b.Period, policy.Escalation.Last),
 	}
 	for _, e := range b.Emails {
@@ -274,6 +288,9 @@ func (a *App) decideEmail(ctx context.Context, tx pgx.Tx, b store.LadderBatch, s
 	for _, it := range items {
 		data.Items = append(data.Items, EmailItemOf(it, policy.Location))
 	}
+	for _, it := range disputed {
+		data.DisputedItems = append(data.DisputedItems, EmailItemOf(it, policy.Location))
+	}
 	if mfID != nil {
 		data.Attachment = notify.AttachmentName(b.PartyID, b.Period.String(), mfVersion)
 	}
@@ -281,12 +298,6 @@ func (a *App) decideEmail(ctx context.Context, tx pgx.Tx, b store.LadderBatch, s
 	if err != nil {
 		return out, false, err
 	}
-	to := slices.Clone(b.To)
-	cc := slices.Clone(b.Cc)
-	if s.ccEscalation {
-		cc = append(cc, b.Escalation...)
-	}
-	cc = dedupeAddrs(cc, to)
 	out.NewFaultyEmail = store.NewFaultyEmail{
 		BatchID: b.ID, Seq: seq, StepKey: s.stepKey, Level: string(s.level), MessageID: th.MessageID, Subject: th.Subject,
 		To: to, Cc: cc, BodyText: notify.Text(data), BodyHTML: html, MasterFileID: mfID,

@@ -318,65 +318,80 @@ func phaseTitle(ph faulty.Phase) string {
 	return string(s[0]-'a'+'A') + s[1:]
 }
 
-// validateRows reads the scope's rows in tx (under the period lock), applies the predicate with
-// one bulk MongoDB look-up, and returns the outcomes to write in the same tx.
-func (a *App) validateRows(ctx context.Context, tx pgx.Tx, period faulty.Period, scope store.ValidationScope) (*ValidationCounts, []store.Validated, error) {
+// validateRows reads the scope's rows in tx (under the period lock) in chunks of c.Chunk rows
+// by id; for each chunk it looks the references up in MongoDB with one bulk query, applies the
+// predicate and stages the outcomes in w (COPY), so memory holds one chunk, never the period.
+func (a *App) validateRows(ctx context.Context, tx pgx.Tx, period faulty.Period, scope store.ValidationScope, w *store.ValidationWriter) (*ValidationCounts, error) {
 	c := &ValidationCounts{ByReason: map[string]int{}, Chunk: a.Faulty.Chunk}
 	if c.Chunk <= 0 {
 		c.Chunk = bookings.DefaultChunk
 	}
 	if a.Faulty.Bookings == nil {
-		return c, nil, &PhaseError{Permanent: true, Reason: "MongoDB is not configured: set MONGODB_URI"}
-	}
-	rows, err := store.RowsToValidate(ctx, tx, period.String(), scope)
-	if err != nil {
-		return c, nil, err
+		return c, &PhaseError{Permanent: true, Reason: "MongoDB is not configured: set MONGODB_URI"}
 	}
 	partners, err := store.ListPartners(ctx, tx)
 	if err != nil {
-		return c, nil, err
+		return c, err
 	}
 	byParty := make(map[string]store.Partner, len(partners))
 	for _, pt := range partners {
 		byParty[pt.PartyID] = pt
 	}
-	refs := make([]string, 0, len(rows))
-	for _, r := range rows {
-		if _, ok := byParty[r.PartyID]; ok {
-			refs = append(refs, r.AuthRef)
+	refs := make([]string, 0, c.Chunk)
+	results := make([]store.Validated, 0, c.Chunk)
+	var after int64
+	for {
+		rows, err := store.RowsToValidateAfter(ctx, tx, period.String(), scope, after, c.Chunk)
+		if err != nil {
+			return c, err
 		}
-	}
-	found, st, err := bookings.Lookup(ctx, a.Faulty.Bookings, refs, c.Chunk)
-	c.MongoQueries, c.MongoRoundTrips, c.MongoMillis, c.MongoFound = st.Queries, st.RoundTrips, st.Duration.Milliseconds(), st.Found
-	if err != nil {
-		return c, nil, &PhaseError{Reason: "MongoDB look-up failed (is MongoDB reachable?)", Err: err}
-	}
-	results := make([]store.Validated, len(rows))
-	for i, r := range rows {
-		v := store.Validated{RowID: r.ID}
-		pt, ok := byParty[r.PartyID]
-		if !ok {
-			v.Reason = faulty.ReasonUnknownPartner
-		} else {
-			v.PartnerID = pt.ID
-			var doc *faulty.Booking
-			if n, valid := faulty.NormalizeReference(r.AuthRef); valid {
-				if b, hit := found[n]; hit {
-					doc = &b
-					v.FaultReasons = b.FaultReasons
-				}
+		if len(rows) == 0 {
+			return c, nil
+		}
+		after = rows[len(rows)-1].ID
+		refs = refs[:0]
+		for _, r := range rows {
+			if _, ok := byParty[r.PartyID]; ok {
+				refs = append(refs, r.AuthRef)
 			}
-			v.Reason = faulty.Check(r.AuthRef, doc, pt.CredentialIDs)
 		}
-		if v.Reason.Confirmed() {
-			c.Confirmed++
-		} else {
-			c.ByReason[string(v.Reason)]++
+		found, st, err := bookings.Lookup(ctx, a.Faulty.Bookings, refs, c.Chunk)
+		c.MongoQueries += st.Queries
+		c.MongoRoundTrips += st.RoundTrips
+		c.MongoMillis += st.Duration.Milliseconds()
+		c.MongoFound += st.Found
+		if err != nil {
+			return c, &PhaseError{Reason: "MongoDB look-up failed (is MongoDB reachable?)", Err: err}
 		}
-		results[i] = v
+		results = results[:0]
+		for _, r := range rows {
+			v := store.Validated{RowID: r.ID}
+			pt, ok := byParty[r.PartyID]
+			if !ok {
+				v.Reason = faulty.ReasonUnknownPartner
+			} else {
+				v.PartnerID = pt.ID
+				var doc *faulty.Booking
+				if n, valid := faulty.NormalizeReference(r.AuthRef); valid {
+					if b, hit := found[n]; hit {
+						doc = &b
+						v.FaultReasons = b.FaultReasons
+					}
+				}
+				v.Reason = faulty.Check(r.AuthRef, doc, pt.CredentialIDs)
+			}
+			if v.Reason.Confirmed() {
+				c.Confirmed++
+			} else {
+				c.ByReason[string(v.Reason)]++
+			}
+			results = append(results, v)
+		}
+		c.Checked += len(rows)
+		if err := w.Stage(ctx, results); err != nil {
+			return c, err
+		}
 	}
-	c.Checked = len(rows)
-	return c, results, nil
 }
 
 // phaseFailure wraps a store error as a retryable phase failure, keeping PhaseErrors as they are.
@@ -437,7 +452,7 @@ func (a *App) trackTx(ctx context.Context, tx pgx.Tx, in PhaseRun, c *TrackCount
 	if len(changed) == 0 {
 		return nil
 	}
-	files, err := WriteMasterFiles(ctx, tx, changed, "tracking", a.FaultyPolicy().Location, a.Now())
+	files, err := WriteMasterFiles(ctx, tx, changed, "tracking", a.masterFileZone(), a.Now())
 	if err != nil {
 		return err
 	}
@@ -454,11 +469,15 @@ func (a *App) validateLocked(ctx context.Context, tx pgx.Tx, in PhaseRun, scope 
 	if err := requireReady(ctx, tx, in.Period, in.Phase); err != nil {
 		return nil, err
 	}
-	c, results, err := a.validateRows(ctx, tx, in.Period, scope)
+	w, err := store.BeginValidation(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := store.ApplyValidation(ctx, tx, results); err != nil {
+	c, err := a.validateRows(ctx, tx, in.Period, scope, w)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Apply(ctx); err != nil {
 		return nil, err
 	}
 	return c, nil

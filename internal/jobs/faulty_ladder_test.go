@@ -369,9 +369,13 @@ func TestFaultyThreadHeadersChain(t *testing.T) {
 			t.Errorf("message %d attachments = %d; want %s", i+1, len(p.Attachments), wantName)
 		} else if wb, err := excelize.OpenReader(bytes.NewReader(p.Attachments[0].Data)); err != nil {
 			t.Errorf("message %d attachment is not a workbook: %v", i+1, err)
-		} else if rows, _ := wb.GetRows(masterfile.SheetTracking); len(rows) != i+1 {
-			t.Errorf("message %d: Tracking sheet has %d rows; want the header and the %d earlier emails", i+1, len(rows), i)
+		} else if rows, _ := wb.GetRows(masterfile.SheetTracking); len(rows) < i+2 {
+			t.Errorf("message %d: Tracking sheet has %d rows; want the header, the %d earlier emails and this one", i+1, len(rows), i)
 		} else {
+			// The file lists the email it travels with, after the earlier ones.
+			if r := rows[i+1]; len(r) < 6 || r[0] != strconv.Itoa(i+1) || r[2] != p.MessageID || r[3] != "this email" || r[5] != strings.Join(p.To, ", ") {
+				t.Errorf("message %d: Tracking row %d = %q; want this email %s", i+1, i+1, r, p.MessageID)
+			}
 			// Each earlier email of the thread: level, Message-ID, state, sent at (a date cell), recipients.
 			for j := 1; j <= i; j++ {
 				prev := parsed[j-1]

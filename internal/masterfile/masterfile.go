@@ -63,6 +63,95 @@ type Batch struct {
 	Location *time.Location
 	Items    []Item
 	Emails   []Email
+	// History is each booking's state changes, listed under the emails on the Tracking sheet
+	// (grouped by booking, oldest first).
+	History []Event
+	// EachItem, when set, streams the bookings instead of Items: it calls yield for each in
+	// sheet order and returns yield's first error. The Bookings sheet is written row by row as
+	// they come, so a batch's items are never all in memory.
+	EachItem func(yield func(Item) error) error
+	// EachEvent, when set, streams the history instead of History, like EachItem.
+	EachEvent func(yield func(Event) error) error
+}
+
+// Event is one state change in a booking's history (the Tracking sheet).
+type Event struct {
+	AuthRef string
+	At      time.Time
+	// Event names the change for people (EventLabel).
+	Event string
+	// From and To are the item states before and after ("" when the change kept the state).
+	From, To string
+	// By is who or what made the change (a user, the partner, the system).
+	By   string
+	Note string
+}
+
+// The history events the store reports (Event.Event is their EventLabel).
+const (
+	EventConfirmed       = "confirmed"
+	EventCreated         = "created"
+	EventDisputed        = "disputed"
+	EventDisputeAccepted = "dispute_accepted"
+	EventDisputeRejected = "dispute_rejected"
+	EventReopened        = "reopened"
+	EventResponse        = "response"
+)
+
+// EventLabel names a history event (an item event's "how", a resolution or one of the Event
+// constants) for people.
+func EventLabel(how string) string {
+	switch how {
+	case EventConfirmed:
+		return "Confirmed faulty"
+	case EventCreated:
+		return "Created"
+	case EventDisputed:
+		return "Disputed by the partner"
+	case EventDisputeAccepted:
+		return "Dispute accepted"
+	case EventDisputeRejected:
+		return "Dispute rejected"
+	case EventReopened:
+		return "Reopened"
+	case EventResponse:
+		return "Partner response"
+	case "disappeared", "no_longer_faulty", "manual":
+		return Status("resolved", how, 0)
+	}
+	return how
+}
+
+// HistoryTitle heads the booking history on the Tracking sheet; HistoryHeader is its header row.
+const HistoryTitle = "Booking history"
+
+// HistoryHeader is the header row of the booking history on the Tracking sheet.
+var HistoryHeader = []string{"Authorization Reference", "At", "Event", "From", "To", "By", "Note"}
+
+// each calls yield for every item of b (streamed or listed).
+func (b Batch) each(yield func(Item) error) error {
+	if b.EachItem != nil {
+		return b.EachItem(yield)
+	}
+	for _, it := range b.Items {
+		if err := yield(it); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachEvent calls yield for every history event of b (streamed or listed).
+func (b Batch) eachEvent(yield func(Event) error) error {
+	if b.EachEvent != nil {
+		return b.EachEvent(yield)
+	}
+	for _, e := range b.History {
+		if err := yield(e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Item is one booking of the batch.
@@ -160,16 +249,19 @@ func Build(b Batch) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeBookings(f, b, loc, st); err != nil {
+	// Bookings (the first sheet) is the active one. Set before the sheets are streamed:
+	// afterwards excelize would parse every streamed sheet back to mark it.
+	f.SetActiveSheet(0)
+	counts, err := writeBookings(f, b, loc, st)
+	if err != nil {
 		return nil, err
 	}
 	if err := writeTracking(f, b, loc, st); err != nil {
 		return nil, err
 	}
-	if err := writeSummary(f, b, loc, st); err != nil {
+	if err := writeSummary(f, b, counts, loc, st); err != nil {
 		return nil, err
 	}
-	f.SetActiveSheet(0)
 	var buf bytes.Buffer
 	if _, err := f.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("masterfile: write: %w", err)
@@ -271,24 +363,30 @@ func sentEmails(es []Email) []Email {
 var bookingsWidths = []float64{7, 28, 28, 28, 36, 16, 10, 20, 20, 11, 30, 30, 20, 20, 20, 18, 40}
 
 // trackingWidths are the widths of the TrackingHeader columns.
-var trackingWidths = []float64{6, 18, 50, 10, 20, 40, 40}
+var trackingWidths = []float64{26, 20, 50, 10, 20, 40, 40}
 
-func writeBookings(f *excelize.File, b Batch, loc *time.Location, st styles) error {
+// bookingCounts are the Summary's figures, counted while the Bookings sheet is written.
+type bookingCounts struct {
+	items, open, resolved int
+	energyOpen            int64
+	byHow                 map[string]int
+}
+
+func writeBookings(f *excelize.File, b Batch, loc *time.Location, st styles) (bookingCounts, error) {
+	c := bookingCounts{byHow: map[string]int{}}
 	sw, err := f.NewStreamWriter(SheetBookings)
 	if err != nil {
-		return fmt.Errorf("masterfile: %w", err)
+		return c, fmt.Errorf("masterfile: %w", err)
 	}
 	if err := TableLayout(sw, bookingsWidths); err != nil {
-		return err
-	}
-	if err := AutoFilter(f, sw, len(BookingsHeader), len(b.Items)); err != nil {
-		return err
+		return c, err
 	}
 	if err := header(sw, BookingsHeader, st.bold); err != nil {
-		return fmt.Errorf("masterfile: %w", err)
+		return c, fmt.Errorf("masterfile: %w", err)
 	}
 	sent := sentEmails(b.Emails)
-	for i, it := range b.Items {
+	row := make([]any, 0, len(BookingsHeader))
+	err = b.each(func(it Item) error {
 		var first, last time.Time
 		for _, e := range sent {
 			if e.SentAt.Before(it.CreatedAt) {
@@ -314,25 +412,38 @@ func writeBookings(f *excelize.File, b Batch, loc *time.Location, st styles) err
 		resolved := time.Time{}
 		if it.State == "resolved" {
 			resolved = it.ResolvedAt
+			c.resolved++
+			c.byHow[it.Resolution]++
+		} else {
+			c.open++
+			c.energyOpen += it.EnergyWh
 		}
-		row := []any{i + 1}
+		c.items++
+		row = append(row[:0], c.items)
 		row = append(row, text(it.AuthRef, it.CDRID, it.OCPISessionID, station, it.City, it.Connector)...)
 		row = append(row, DateCell(it.Start, loc, st.date), DateCell(it.End, loc, st.date), float64(it.EnergyWh)/1000)
 		row = append(row, text(strings.Join(it.FaultReasons, ", "), Status(it.State, it.Resolution, it.Reopened))...)
 		row = append(row, DateCell(first, loc, st.date), DateCell(last, loc, st.date), DateCell(resolved, loc, st.date))
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		cell, _ := excelize.CoordinatesToCellName(1, c.items+1)
 		if err := sw.SetRow(cell, row); err != nil {
-			return fmt.Errorf("masterfile: bookings row %d: %w", i+1, err)
+			return fmt.Errorf("masterfile: bookings row %d: %w", c.items, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return c, err
 	}
-	// The stream writer writes the sheet's data validations when it flushes.
-	if err := addResponseDropDown(f, len(b.Items)); err != nil {
-		return err
+	// The stream writer writes the autofilter and the data validations when it flushes.
+	if err := AutoFilter(f, sw, len(BookingsHeader), c.items); err != nil {
+		return c, err
+	}
+	if err := addResponseDropDown(f, c.items); err != nil {
+		return c, err
 	}
 	if err := sw.Flush(); err != nil {
-		return fmt.Errorf("masterfile: %w", err)
+		return c, fmt.Errorf("masterfile: %w", err)
 	}
-	return nil
+	return c, nil
 }
 
 // addResponseDropDown puts the PartnerResponses drop-down on the "Partner
@@ -351,6 +462,7 @@ func addResponseDropDown(f *excelize.File, items int) error {
 	return nil
 }
 
+// writeTracking writes the thread's emails (by Seq) and, under them, each booking's history.
 func writeTracking(f *excelize.File, b Batch, loc *time.Location, st styles) error {
 	sw, err := f.NewStreamWriter(SheetTracking)
 	if err != nil {
@@ -367,15 +479,49 @@ func writeTracking(f *excelize.File, b Batch, loc *time.Location, st styles) err
 	}
 	es := append([]Email(nil), b.Emails...)
 	sort.SliceStable(es, func(i, j int) bool { return es[i].Seq < es[j].Seq })
-	for i, e := range es {
+	line := 1
+	for _, e := range es {
 		row := []any{e.Seq}
 		row = append(row, text(e.Level, e.MessageID, e.State)...)
 		row = append(row, DateCell(e.SentAt, loc, st.date))
 		row = append(row, text(strings.Join(e.To, ", "), strings.Join(e.CC, ", "))...)
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		line++
+		cell, _ := excelize.CoordinatesToCellName(1, line)
 		if err := sw.SetRow(cell, row); err != nil {
-			return fmt.Errorf("masterfile: tracking row %d: %w", i+1, err)
+			return fmt.Errorf("masterfile: tracking row %d: %w", line, err)
 		}
+	}
+	// The history follows after a blank row, under its own title and header.
+	started := false
+	row := make([]any, 0, len(HistoryHeader))
+	err = b.eachEvent(func(e Event) error {
+		if !started {
+			started = true
+			title, _ := excelize.CoordinatesToCellName(1, line+2)
+			if err := sw.SetRow(title, []any{excelize.Cell{StyleID: st.bold, Value: HistoryTitle}}); err != nil {
+				return fmt.Errorf("masterfile: %w", err)
+			}
+			hdr := make([]any, len(HistoryHeader))
+			for i, h := range HistoryHeader {
+				hdr[i] = excelize.Cell{StyleID: st.bold, Value: h}
+			}
+			line += 3
+			cell, _ := excelize.CoordinatesToCellName(1, line)
+			if err := sw.SetRow(cell, hdr); err != nil {
+				return fmt.Errorf("masterfile: %w", err)
+			}
+		}
+		row = append(row[:0], Escape(e.AuthRef), DateCell(e.At, loc, st.date))
+		row = append(row, text(EventLabel(e.Event), e.From, e.To, e.By, e.Note)...)
+		line++
+		cell, _ := excelize.CoordinatesToCellName(1, line)
+		if err := sw.SetRow(cell, row); err != nil {
+			return fmt.Errorf("masterfile: history row %d: %w", line, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := sw.Flush(); err != nil {
 		return fmt.Errorf("masterfile: %w", err)
@@ -383,24 +529,14 @@ func writeTracking(f *excelize.File, b Batch, loc *time.Location, st styles) err
 	return nil
 }
 
-func writeSummary(f *excelize.File, b Batch, loc *time.Location, st styles) error {
+func writeSummary(f *excelize.File, b Batch, c bookingCounts, loc *time.Location, st styles) error {
 	sw, err := f.NewStreamWriter(SheetSummary)
 	if err != nil {
 		return fmt.Errorf("masterfile: %w", err)
 	}
 	_ = sw.SetColWidth(1, 1, 28)
 	_ = sw.SetColWidth(2, 2, 48)
-	var open, resolved, energyOpen int64
-	byHow := map[string]int{}
-	for _, it := range b.Items {
-		if it.State == "resolved" {
-			resolved++
-			byHow[it.Resolution]++
-		} else {
-			open++
-			energyOpen += it.EnergyWh
-		}
-	}
+	open, resolved, energyOpen, byHow := c.open, c.resolved, c.energyOpen, c.byHow
 	rows := [][]any{
 		{excelize.Cell{StyleID: st.bold, Value: "Faulty bookings master file"}},
 		text("Partner", b.PartnerName),
@@ -410,7 +546,7 @@ func writeSummary(f *excelize.File, b Batch, loc *time.Location, st styles) erro
 		{"Version", b.Version},
 		{"Generated at", DateCell(b.GeneratedAt, loc, st.date)},
 		text("Time zone", loc.String()),
-		{"Bookings", len(b.Items)},
+		{"Bookings", c.items},
 		{"Open", open},
 		{"Resolved", resolved},
 		{"Resolved: no longer in the report", byHow["disappeared"]},

@@ -52,6 +52,9 @@ func TestBuild(t *testing.T) {
 	if got := f.GetSheetList(); !reflect.DeepEqual(got, []string{"Bookings", "Tracking", "Summary"}) {
 		t.Fatalf("sheets = %v", got)
 	}
+	if i := f.GetActiveSheetIndex(); i != 0 {
+		t.Errorf("active sheet = %d; want Bookings", i)
+	}
 	rows, err := f.GetRows("Bookings")
 	if err != nil {
 		t.Fatal(err)
@@ -242,5 +245,82 @@ func TestBuildLayout(t *testing.T) {
 	// The drop-down survives next to the autofilter.
 	if dvs, _ := f.GetDataValidations(masterfile.SheetBookings); len(dvs) != 1 || dvs[0].Sqref != "P2:P3" {
 		t.Errorf("data validations = %+v", dvs)
+	}
+}
+
+// TestTrackingHistoryStreamed writes the bookings and their history from iterators: the
+// Bookings rows and the Summary come from the stream, and the Tracking sheet lists the thread
+// and then each booking's history with date cells in the file's zone.
+func TestTrackingHistoryStreamed(t *testing.T) {
+	t.Parallel()
+	b := sample()
+	items := b.Items
+	b.Items = nil
+	b.EachItem = func(yield func(masterfile.Item) error) error {
+		for _, it := range items {
+			if err := yield(it); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	at := func(d, h int) time.Time { return time.Date(2026, 11, d, h, 0, 0, 0, time.UTC) }
+	history := []masterfile.Event{
+		{AuthRef: items[0].AuthRef, At: at(8, 6), Event: masterfile.EventConfirmed, By: "system:validation"},
+		{AuthRef: items[0].AuthRef, At: at(12, 6), Event: masterfile.EventCreated, To: "open", By: "system:faulty.phase"},
+		{AuthRef: items[0].AuthRef, At: at(17, 10), Event: masterfile.EventDisputed, By: "partner", Note: "=not ours"},
+		{AuthRef: items[1].AuthRef, At: at(12, 6), Event: masterfile.EventCreated, To: "open", By: "system:faulty.phase"},
+		{AuthRef: items[1].AuthRef, At: at(22, 10), Event: "disappeared", From: "open", To: "resolved", By: "system:faulty.phase"},
+	}
+	b.EachEvent = func(yield func(masterfile.Event) error) error {
+		for _, e := range history {
+			if err := yield(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	data, err := masterfile.Build(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if rows, _ := f.GetRows(masterfile.SheetBookings); len(rows) != 3 || rows[1][1] != items[0].AuthRef || rows[2][1] != items[1].AuthRef {
+		t.Errorf("Bookings = %q; want the two streamed items", rows)
+	}
+	tr, _ := f.GetRows(masterfile.SheetTracking)
+	// Header, three emails, a blank row, the title, the history header and five events.
+	if len(tr) != 12 {
+		t.Fatalf("Tracking has %d rows; want 12: %q", len(tr), tr)
+	}
+	if len(tr[4]) != 0 || tr[5][0] != masterfile.HistoryTitle || !reflect.DeepEqual(tr[6], masterfile.HistoryHeader) {
+		t.Errorf("history heading = %q / %q / %q", tr[4], tr[5], tr[6])
+	}
+	want := [][]string{
+		{items[0].AuthRef, "2026-11-08 07:00:00", "Confirmed faulty", "", "", "system:validation"},
+		{items[0].AuthRef, "2026-11-12 07:00:00", "Created", "", "open", "system:faulty.phase"},
+		{items[0].AuthRef, "2026-11-17 11:00:00", "Disputed by the partner", "", "", "partner", "'=not ours"},
+		{items[1].AuthRef, "2026-11-12 07:00:00", "Created", "", "open", "system:faulty.phase"},
+		{items[1].AuthRef, "2026-11-22 11:00:00", "Resolved: no longer in the report", "open", "resolved", "system:faulty.phase"},
+	}
+	for i, w := range want {
+		if !reflect.DeepEqual(tr[7+i], w) {
+			t.Errorf("history row %d = %q; want %q", i+1, tr[7+i], w)
+		}
+	}
+	checkDateCell(t, f, masterfile.SheetTracking, "B8", "2026-11-08 07:00:00")
+	sum, _ := f.GetRows(masterfile.SheetSummary)
+	got := map[string]string{}
+	for _, r := range sum {
+		if len(r) == 2 {
+			got[r[0]] = r[1]
+		}
+	}
+	if got["Bookings"] != "2" || got["Open"] != "1" || got["Resolved"] != "1" {
+		t.Errorf("Summary from the stream = %v", got)
 	}
 }

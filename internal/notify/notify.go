@@ -39,13 +39,18 @@ type EmailData struct {
 	// Earlier are the levels of the thread's earlier emails, oldest first:
 	// they decide whether a staff escalation is the first contact, the first
 	// escalation or an escalation again.
-	Earlier  []faulty.Level
+	Earlier []faulty.Level
+	// Open counts the open bookings on the ladder (those under an open dispute are not open here).
 	Open     int
 	Resolved int
+	// Disputed counts the open bookings the partner disputes while finance reviews them.
+	Disputed int
 	// Deadline is when the partner is asked to have resolved every booking.
 	Deadline time.Time
-	// Items are the first open bookings (at most MaxEmailItems).
+	// Items are the first open bookings (at most MaxEmailItems), none under dispute.
 	Items []EmailItem
+	// DisputedItems are the first bookings under dispute (at most MaxEmailItems), listed apart.
+	DisputedItems []EmailItem
 	// Note is staff's note of a re-escalation.
 	Note string
 	// Attachment is the master file's file name; "" when none is attached.
@@ -135,6 +140,13 @@ func (d EmailData) deadline() string { return d.Deadline.Format("Monday 2 Januar
 
 func (d EmailData) more() int { return d.Open - len(d.Items) }
 
+func (d EmailData) moreDisputed() int { return d.Disputed - len(d.DisputedItems) }
+
+// DisputedIntro heads the list of bookings under dispute.
+func (d EmailData) DisputedIntro() string {
+	return fmt.Sprintf("Under dispute (%d, not counted as open while we review them):", d.Disputed)
+}
+
 // Intro is the opening paragraph of the email's step.
 func (d EmailData) Intro() string {
 	found := fmt.Sprintf("our checks found %d charging sessions at your stations in %s that could not be billed.", d.Open, d.Period)
@@ -168,6 +180,9 @@ func Text(d EmailData) string {
 		fmt.Fprintf(&b, "Note from our finance team: %s\n\n", d.Note)
 	}
 	fmt.Fprintf(&b, "Period: %s\nOpen bookings: %d\nResolved bookings: %d\n", d.Period, d.Open, d.Resolved)
+	if d.Disputed > 0 {
+		fmt.Fprintf(&b, "Bookings under dispute: %d\n", d.Disputed)
+	}
 	if d.Level != faulty.LevelClosing {
 		fmt.Fprintf(&b, "Please resolve every booking by: %s\n", d.deadline())
 	}
@@ -178,6 +193,15 @@ func Text(d EmailData) string {
 		}
 		if d.more() > 0 {
 			fmt.Fprintf(&b, "\n… and %d more in the attached master file.\n", d.more())
+		}
+	}
+	if len(d.DisputedItems) > 0 {
+		fmt.Fprintf(&b, "\n%s\n\n", d.DisputedIntro())
+		for i, it := range d.DisputedItems {
+			fmt.Fprintf(&b, "%2d. %s  station %s  start %s  %s kWh\n", i+1, it.Reference, it.Station, it.Start, it.KWh)
+		}
+		if d.moreDisputed() > 0 {
+			fmt.Fprintf(&b, "\n… and %d more under dispute in the attached master file.\n", d.moreDisputed())
 		}
 	}
 	if d.Attachment != "" {

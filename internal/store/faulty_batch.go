@@ -403,6 +403,12 @@ func TrackPeriod(ctx context.Context, tx pgx.Tx, period, actor string) (TrackRes
 	if err := syncBatchResolved(ctx, tx, period, ""); err != nil {
 		return res, err
 	}
+	// Autovacuum is off: a bulk change refreshes the statistics the master files' queries plan with.
+	if res.Created+res.Disappeared+res.NoLongerFaulty+res.Reopened >= analyzeThreshold {
+		if _, err := tx.Exec(ctx, `ANALYZE faulty_items, faulty_item_events`); err != nil {
+			return res, err
+		}
+	}
 	for id, c := range res.ByBatch {
 		if !c.Changed() {
 			continue

@@ -106,6 +106,7 @@ func UpsertReportRows(ctx context.Context, tx pgx.Tx, period string, next Report
 				last_seen_at = now(), in_latest_report = true,
 				-- A different Party ID invalidates the validation.
 				confirmed = CASE WHEN r.party_id = EXCLUDED.party_id THEN r.confirmed END,
+				confirmed_at = CASE WHEN r.party_id = EXCLUDED.party_id THEN r.confirmed_at END,
 				validated_at = CASE WHEN r.party_id = EXCLUDED.party_id THEN r.validated_at END
 			RETURNING (xmax = 0) AS inserted
 		)
@@ -128,6 +129,11 @@ func UpsertReportRows(ctx context.Context, tx pgx.Tx, period string, next Report
 	}
 	if _, err := tx.Exec(ctx, `UPDATE faulty_periods SET report_rows = $2 WHERE period = $1`, period, res.Distinct); err != nil {
 		return res, err
+	}
+	if res.Inserted+res.Updated >= analyzeThreshold {
+		if _, err := tx.Exec(ctx, `ANALYZE faulty_report_rows`); err != nil {
+			return res, err
+		}
 	}
 	_, err = tx.Exec(ctx, `DROP TABLE faulty_stage`)
 	return res, err
@@ -155,14 +161,23 @@ type RowToValidate struct {
 
 // RowsToValidate returns a period's rows in the latest report that scope selects.
 func RowsToValidate(ctx context.Context, db DBTX, period string, scope ValidationScope) ([]RowToValidate, error) {
-	q := `SELECT r.id, r.auth_ref, r.party_id FROM faulty_report_rows r WHERE r.period = $1 AND r.in_latest_report`
-	args := []any{period}
+	return RowsToValidateAfter(ctx, db, period, scope, 0, 0)
+}
+
+// RowsToValidateAfter returns the next at most limit rows (limit <= 0: all) that scope selects
+// after row id after, by id: a keyset page, so validation reads a period in chunks.
+func RowsToValidateAfter(ctx context.Context, db DBTX, period string, scope ValidationScope, after int64, limit int) ([]RowToValidate, error) {
+	q := `SELECT r.id, r.auth_ref, r.party_id FROM faulty_report_rows r WHERE r.period = $1 AND r.in_latest_report AND r.id > $2`
+	args := []any{period, after}
 	if scope == ScopeRevalidation {
-		q += ` AND (r.confirmed IS NULL OR r.reason = $2 OR EXISTS (
+		q += ` AND (r.confirmed IS NULL OR r.reason = $3 OR EXISTS (
 			SELECT 1 FROM faulty_items i WHERE i.report_row_id = r.id AND (i.state = 'open' OR i.resolution = 'no_longer_faulty')))`
 		args = append(args, string(faulty.ReasonUnknownPartner))
 	}
 	q += ` ORDER BY r.id`
+	if limit > 0 {
+		q += fmt.Sprintf(` LIMIT %d`, limit)
+	}
 	rows, err := db.Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -190,11 +205,36 @@ func ApplyValidation(ctx context.Context, tx pgx.Tx, results []Validated) (int, 
 	if len(results) == 0 {
 		return 0, nil
 	}
-	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE faulty_validation (row_id bigint, partner_id bigint, reason text, fault_reasons text[]) ON COMMIT DROP`); err != nil {
+	w, err := BeginValidation(ctx, tx)
+	if err != nil {
 		return 0, err
 	}
+	if err := w.Stage(ctx, results); err != nil {
+		return 0, err
+	}
+	return w.Apply(ctx)
+}
+
+// ValidationWriter writes a validation's outcomes set-based, chunk by chunk: Stage copies each
+// chunk into a temporary table (COPY), Apply writes them all with one UPDATE and ANALYZEs the
+// rows it changed (autovacuum is off).
+type ValidationWriter struct {
+	tx     pgx.Tx
+	staged int
+}
+
+// BeginValidation creates the staging table of a validation in tx.
+func BeginValidation(ctx context.Context, tx pgx.Tx) (*ValidationWriter, error) {
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE faulty_validation (row_id bigint, partner_id bigint, reason text, fault_reasons text[]) ON COMMIT DROP`); err != nil {
+		return nil, err
+	}
+	return &ValidationWriter{tx: tx}, nil
+}
+
+// Stage copies one chunk of outcomes into the staging table.
+func (w *ValidationWriter) Stage(ctx context.Context, results []Validated) error {
 	i := 0
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"faulty_validation"}, []string{"row_id", "partner_id", "reason", "fault_reasons"},
+	n, err := w.tx.CopyFrom(ctx, pgx.Identifier{"faulty_validation"}, []string{"row_id", "partner_id", "reason", "fault_reasons"},
 		pgx.CopyFromFunc(func() ([]any, error) {
 			if i >= len(results) {
 				return nil, nil
@@ -208,19 +248,40 @@ func ApplyValidation(ctx context.Context, tx pgx.Tx, results []Validated) (int, 
 			return []any{v.RowID, pid, string(v.Reason), nonNil(v.FaultReasons)}, nil
 		}))
 	if err != nil {
-		return 0, fmt.Errorf("copy validation results: %w", err)
+		return fmt.Errorf("copy validation results: %w", err)
 	}
-	tag, err := tx.Exec(ctx, `UPDATE faulty_report_rows r SET partner_id = v.partner_id, confirmed = (v.reason = ''),
-			reason = v.reason, fault_reasons = v.fault_reasons, validated_at = now()
-		FROM faulty_validation v WHERE r.id = v.row_id`)
-	if err != nil {
-		return 0, err
-	}
-	if _, err := tx.Exec(ctx, `DROP TABLE faulty_validation`); err != nil {
-		return 0, err
-	}
-	return int(tag.RowsAffected()), nil
+	w.staged += int(n)
+	return nil
 }
+
+// Apply writes every staged outcome with one UPDATE, drops the staging table and returns how
+// many rows it updated.
+func (w *ValidationWriter) Apply(ctx context.Context) (int, error) {
+	updated := 0
+	if w.staged > 0 {
+		tag, err := w.tx.Exec(ctx, `UPDATE faulty_report_rows r SET partner_id = v.partner_id, confirmed = (v.reason = ''),
+				reason = v.reason, fault_reasons = v.fault_reasons, validated_at = now(),
+				confirmed_at = CASE WHEN v.reason = '' THEN coalesce(r.confirmed_at, now()) END
+			FROM faulty_validation v WHERE r.id = v.row_id`)
+		if err != nil {
+			return 0, err
+		}
+		updated = int(tag.RowsAffected())
+	}
+	if _, err := w.tx.Exec(ctx, `DROP TABLE faulty_validation`); err != nil {
+		return 0, err
+	}
+	if updated >= analyzeThreshold {
+		if _, err := w.tx.Exec(ctx, `ANALYZE faulty_report_rows`); err != nil {
+			return 0, err
+		}
+	}
+	return updated, nil
+}
+
+// analyzeThreshold is how many rows a bulk write changes before it ANALYZEs the table
+// (autovacuum is off, so nothing else refreshes the planner's statistics).
+const analyzeThreshold = 5000
 
 // ReasonCount is how many rows share one not-confirmed reason.
 type ReasonCount struct {

@@ -240,11 +240,21 @@ type LadderItemFilter struct {
 	Reason string // a fault reason the item must carry
 	Search string // part of the reference, station id or station name
 	Limit  int    // default 500
+	// Dispute narrows by open dispute: DisputeNone, DisputeOpen or "" for both.
+	Dispute string
 	// After and Before are keyset cursors (item ids): the items that sort
 	// after (or before) that item in the table's order. Zero for none.
 	After  int64
 	Before int64
 }
+
+// The values of LadderItemFilter.Dispute.
+const (
+	// DisputeNone keeps the items no open dispute takes out of the ladder.
+	DisputeNone = "none"
+	// DisputeOpen keeps the items the partner disputes while finance has not decided.
+	DisputeOpen = "open"
+)
 
 // ladderItemKey is the items table's sort key (open first, then by start,
 // then by id) as a row value, so pages can be keyset-paged on it.
@@ -262,6 +272,12 @@ func ladderItemWhere(batchID string, f LadderItemFilter) (string, []any) {
 	if f.Reason != "" {
 		args = append(args, f.Reason)
 		where = append(where, fmt.Sprintf("$%d = ANY(r.fault_reasons)", len(args)))
+	}
+	switch f.Dispute {
+	case DisputeNone:
+		where = append(where, "NOT EXISTS (SELECT 1 FROM faulty_disputes d WHERE d.item_id = i.id AND d.state = 'open')")
+	case DisputeOpen:
+		where = append(where, "EXISTS (SELECT 1 FROM faulty_disputes d WHERE d.item_id = i.id AND d.state = 'open')")
 	}
 	if s := strings.TrimSpace(f.Search); s != "" {
 		args = append(args, "%"+escapeLike(strings.ToLower(s))+"%")

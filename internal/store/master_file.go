@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -112,9 +113,37 @@ func MasterFileData(ctx context.Context, db DBTX, id int64) (MasterFile, []byte,
 }
 
 // LoadMasterFileContent locks the given batches in tx and loads what their next master file
-// versions show: partner, period, items with their report rows, and the thread's emails. Each
-// returned Batch has Version set to the next version number.
+// versions show: partner, period, items with their report rows, each item's history and the
+// thread's emails. Each returned Batch has Version set to the next version number. It holds
+// every item in memory: the master-file writer streams them instead (LoadMasterFileHeads with
+// EachMasterFileItem and EachMasterFileEvent).
 func LoadMasterFileContent(ctx context.Context, tx pgx.Tx, batchIDs []string, loc *time.Location, now time.Time) ([]masterfile.Batch, error) {
+	out, err := LoadMasterFileHeads(ctx, tx, batchIDs, loc, now)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		b := &out[i]
+		if err := EachMasterFileItem(ctx, tx, b.ID, func(it masterfile.Item) error {
+			b.Items = append(b.Items, it)
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		if err := EachMasterFileEvent(ctx, tx, b.ID, func(e masterfile.Event) error {
+			b.History = append(b.History, e)
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// LoadMasterFileHeads locks the given batches in tx and loads what their next master file
+// versions show apart from the items and their history: partner, period, next version number
+// and the thread's emails.
+func LoadMasterFileHeads(ctx context.Context, tx pgx.Tx, batchIDs []string, loc *time.Location, now time.Time) ([]masterfile.Batch, error) {
 	if len(batchIDs) == 0 {
 		return nil, nil
 	}
@@ -140,31 +169,6 @@ func LoadMasterFileContent(ctx context.Context, tx pgx.Tx, batchIDs []string, lo
 	for i, b := range out {
 		idx[b.ID] = i
 	}
-	rows, err = tx.Query(ctx, `SELECT i.batch_id::text, i.auth_ref, r.cdr_id, r.ocpi_session_id, r.station_name, r.charger_station_id,
-			r.city, r.connector_id, r.start_at, r.end_at, coalesce(r.energy_wh, 0), r.fault_reasons, i.state,
-			coalesce(i.resolution, ''), i.reopened, i.created_at, i.resolved_at
-		FROM faulty_items i JOIN faulty_report_rows r ON r.id = i.report_row_id
-		WHERE i.batch_id::text = ANY($1) ORDER BY i.batch_id, r.start_at NULLS LAST, i.id`, batchIDs)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var id string
-		var it masterfile.Item
-		var start, end, resolved *time.Time
-		if err := rows.Scan(&id, &it.AuthRef, &it.CDRID, &it.OCPISessionID, &it.StationName, &it.StationID, &it.City,
-			&it.Connector, &start, &end, &it.EnergyWh, &it.FaultReasons, &it.State, &it.Resolution, &it.Reopened,
-			&it.CreatedAt, &resolved); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		it.Start, it.End, it.ResolvedAt = deref(start), deref(end), deref(resolved)
-		out[idx[id]].Items = append(out[idx[id]].Items, it)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
 	rows, err = tx.Query(ctx, `SELECT batch_id::text, seq, level, message_id, state, sent_at, to_addrs, cc_addrs
 		FROM faulty_emails WHERE batch_id::text = ANY($1) ORDER BY batch_id, seq`, batchIDs)
 	if err != nil {
@@ -182,6 +186,89 @@ func LoadMasterFileContent(ctx context.Context, tx pgx.Tx, batchIDs []string, lo
 		out[idx[id]].Emails = append(out[idx[id]].Emails, e)
 	}
 	return out, rows.Err()
+}
+
+// EachMasterFileItem streams a batch's items with their report rows in master-file order (by
+// start, then id) to yield, one row at a time from the query's cursor.
+func EachMasterFileItem(ctx context.Context, tx pgx.Tx, batchID string, yield func(masterfile.Item) error) error {
+	rows, err := tx.Query(ctx, `SELECT i.auth_ref, r.cdr_id, r.ocpi_session_id, r.station_name, r.charger_station_id,
+			r.city, r.connector_id, r.start_at, r.end_at, coalesce(r.energy_wh, 0), r.fault_reasons, i.state,
+			coalesce(i.resolution, ''), i.reopened, i.created_at, i.resolved_at
+		FROM faulty_items i JOIN faulty_report_rows r ON r.id = i.report_row_id
+		WHERE i.batch_id = $1::uuid ORDER BY r.start_at NULLS LAST, i.id`, batchID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var it masterfile.Item
+	var start, end, resolved *time.Time
+	for rows.Next() {
+		it = masterfile.Item{}
+		if err := rows.Scan(&it.AuthRef, &it.CDRID, &it.OCPISessionID, &it.StationName, &it.StationID, &it.City,
+			&it.Connector, &start, &end, &it.EnergyWh, &it.FaultReasons, &it.State, &it.Resolution, &it.Reopened,
+			&it.CreatedAt, &resolved); err != nil {
+			return err
+		}
+		it.Start, it.End, it.ResolvedAt = deref(start), deref(end), deref(resolved)
+		if err := yield(it); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// partnerResponseLabels are the master file's words for the stored partner responses.
+var partnerResponseLabels = map[string]string{"paid": "Paid", "credited": "Credited", "disputed": "Disputed",
+	"will_pay": "Will pay by date", "other": "Other"}
+
+// EachMasterFileEvent streams a batch's booking history to yield, grouped by booking in
+// master-file order and oldest first within a booking: when validation confirmed it faulty,
+// its item events (created, resolved, reopened, dispute decisions), the partner's disputes and
+// other responses.
+func EachMasterFileEvent(ctx context.Context, tx pgx.Tx, batchID string, yield func(masterfile.Event) error) error {
+	rows, err := tx.Query(ctx, `WITH it AS MATERIALIZED (
+			SELECT i.id, i.auth_ref, r.start_at, r.confirmed_at
+			FROM faulty_items i JOIN faulty_report_rows r ON r.id = i.report_row_id WHERE i.batch_id = $1::uuid
+		), e AS (
+			SELECT it.id AS item_id, it.confirmed_at AS at, 0 AS k, 0::bigint AS eid, $2::text AS kind, ''::text AS from_state,
+				''::text AS to_state, 'system:validation'::text AS actor, ''::text AS note
+			FROM it WHERE it.confirmed_at IS NOT NULL
+			UNION ALL
+			SELECT ev.item_id, ev.at, 1, ev.id, ev.how, ev.from_state, ev.to_state, ev.actor, ev.note
+			FROM faulty_item_events ev JOIN it ON it.id = ev.item_id
+			UNION ALL
+			SELECT d.item_id, d.created_at, 2, d.id, $3, '', '', 'partner', d.partner_note
+			FROM faulty_disputes d WHERE d.batch_id = $1::uuid
+			UNION ALL
+			SELECT p.item_id, p.at, 2, p.id, $4, '', '', 'partner', p.response || chr(31) || p.note
+			FROM faulty_item_responses p WHERE p.batch_id = $1::uuid AND p.response <> 'disputed'
+		)
+		SELECT it.auth_ref, e.at, e.kind, e.from_state, e.to_state, e.actor, e.note
+		FROM e JOIN it ON it.id = e.item_id
+		ORDER BY it.start_at NULLS LAST, it.id, e.at, e.k, e.eid`,
+		batchID, masterfile.EventConfirmed, masterfile.EventDisputed, masterfile.EventResponse)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var e masterfile.Event
+	for rows.Next() {
+		e = masterfile.Event{}
+		if err := rows.Scan(&e.AuthRef, &e.At, &e.Event, &e.From, &e.To, &e.By, &e.Note); err != nil {
+			return err
+		}
+		if e.Event == masterfile.EventResponse {
+			resp, note, _ := strings.Cut(e.Note, "\x1f")
+			e.Note = partnerResponseLabels[resp]
+			if note != "" {
+				e.Note += ": " + note
+			}
+		}
+		if err := yield(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 func deref(t *time.Time) time.Time {
