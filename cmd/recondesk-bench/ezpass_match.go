@@ -248,7 +248,8 @@ func emClone(ctx context.Context, env Env, pool *pgxpool.Pool, from, to string) 
 }
 
 // emCopyTolls writes n tolls aimed at the fleet: 70 % by tag, 25 % by
-// plate, 5 % failures (no vehicle, no lease then, lease without driver).
+// plate, 5 % failures (no vehicle, no lease then, lease without driver),
+// each created an hour after it happened.
 func emCopyTolls(ctx context.Context, pool *pgxpool.Pool, f *demo.Fleet, n int) error {
 	var imp int64
 	if err := pool.QueryRow(ctx, `INSERT INTO ezpass_imports (account, file_name, size_bytes, sha256, created_by, status)
@@ -288,11 +289,11 @@ func emCopyTolls(ctx context.Context, pool *pgxpool.Pool, f *demo.Fleet, n int) 
 		}
 		key := fmt.Sprintf("B%09d", i)
 		return []any{"bench", key, key, "h", imp, i + 1, "toll", pr.TagOrPlate(), tag, state, plate,
-			agencies[r.IntN(len(agencies))], fmt.Sprintf("P%02d", r.IntN(40)), pr.At, int64(100 + r.IntN(2000)), "{}"}, nil
+			agencies[r.IntN(len(agencies))], fmt.Sprintf("P%02d", r.IntN(40)), pr.At, int64(100 + r.IntN(2000)), "{}", pr.At.Add(time.Hour)}, nil
 	})
 	_, err := pool.CopyFrom(ctx, pgx.Identifier{"ezpass_transactions"},
 		[]string{"account", "dedupe_key", "lane_txn_id", "row_hash", "import_id", "line", "kind", "tag_or_plate", "tag", "plate_state", "plate",
-			"agency", "exit_plaza", "txn_at", "amount_cents", "raw"}, src)
+			"agency", "exit_plaza", "txn_at", "amount_cents", "raw", "created_at"}, src)
 	return err
 }
 

@@ -89,53 +89,130 @@ type webResult struct {
 	pages []webPage
 }
 
-// webMeasure builds a data set of n tolls and measures every page on it.
+// webBuildTimes are the phases of building one data set.
+type webBuildTimes struct {
+	fleet, tolls, associate, post, analyze time.Duration
+	reused                                 bool
+}
+
+func (b webBuildTimes) String() string {
+	if b.reused {
+		return "reused the kept database"
+	}
+	return fmt.Sprintf("fleet %v, tolls (COPY) %v, association (store.Associate + ANALYZE) %v, posting (store.Post) %v, VACUUM ANALYZE %v",
+		b.fleet.Round(time.Millisecond), b.tolls.Round(time.Millisecond), b.associate.Round(time.Millisecond),
+		b.post.Round(time.Millisecond), b.analyze.Round(time.Millisecond))
+}
+
+// webDatabase returns a pool on the data set of n tolls: built in a fresh
+// database, or, with env.KeepWeb, the kept one of that name when it holds
+// the n tolls already (new migrations applied).
+func webDatabase(ctx context.Context, env Env, n, vehicles int, tz *time.Location) (*pgxpool.Pool, func(), webBuildTimes, error) {
+	var bt webBuildTimes
+	name := fmt.Sprintf("recondesk_bench_web_%d", n)
+	if env.KeepWeb != "" {
+		name = env.KeepWeb + "_" + webSize(n)
+		if u, err := emURL(env.AdminURL, name); err == nil {
+			if pool, err := store.Open(ctx, u); err == nil {
+				var have int64 // the tolls of a build that finished (bench_web_built)
+				err := pool.QueryRow(ctx, `SELECT tolls FROM bench_web_built`).Scan(&have)
+				if err == nil && have == int64(n) {
+					if _, err := store.Migrate(ctx, pool); err != nil {
+						pool.Close()
+						return nil, nil, bt, err
+					}
+					bt.reused = true
+					return pool, pool.Close, bt, nil
+				}
+				pool.Close()
+			}
+		}
+	}
+	pool, drop, err := migratedDatabase(ctx, env, name)
+	if err != nil {
+		return nil, nil, bt, err
+	}
+	if env.KeepWeb != "" {
+		drop = pool.Close
+	}
+	fail := func(err error) (*pgxpool.Pool, func(), webBuildTimes, error) {
+		drop()
+		return nil, nil, bt, err
+	}
+	// Sixty-one days of leases and tolls up to the start of today, so that
+	// postings (stamped now() by store.Post) fall in the pages' windows.
+	today := time.Now().In(tz)
+	until := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, tz)
+	began := time.Now()
+	fleet := demo.Generate(demo.Options{Seed: 7, Vehicles: vehicles, Start: until.AddDate(0, 0, -61), Days: 68, Until: until, Loc: tz})
+	if _, err := demo.Load(ctx, pool, fleet); err != nil {
+		return fail(err)
+	}
+	if _, err := pool.Exec(ctx, `ANALYZE medallions, vehicles, plate_bindings, tag_bindings, drivers, leases, lease_drivers`); err != nil {
+		return fail(err)
+	}
+	bt.fleet = time.Since(began)
+	began = time.Now()
+	if err := emCopyTolls(ctx, pool, fleet, n); err != nil {
+		return fail(err)
+	}
+	bt.tolls = time.Since(began)
+	// The association use case's store path: lock, associate, ANALYZE the
+	// tolls when many changed (app.Associate), commit.
+	began = time.Now()
+	if err := store.InTx(ctx, pool, func(tx pgx.Tx) error {
+		if err := store.LockAssociation(ctx, tx); err != nil {
+			return err
+		}
+		if _, err := store.Associate(ctx, tx, tz); err != nil {
+			return err
+		}
+		_, err := store.AnalyzeTolls(ctx, tx)
+		return err
+	}); err != nil {
+		return fail(fmt.Errorf("association: %w", err))
+	}
+	bt.associate = time.Since(began)
+	began = time.Now()
+	if _, err := store.Post(ctx, pool, "system:bench", 0); err != nil {
+		return fail(fmt.Errorf("posting: %w", err))
+	}
+	bt.post = time.Since(began)
+	began = time.Now()
+	if _, err := pool.Exec(ctx, `VACUUM ANALYZE`); err != nil {
+		return fail(err)
+	}
+	bt.analyze = time.Since(began)
+	if _, err := pool.Exec(ctx, `CREATE TABLE bench_web_built AS SELECT $1::bigint AS tolls`, n); err != nil {
+		return fail(err)
+	}
+	return pool, drop, bt, nil
+}
+
+// webSize names a data set size: 20k, 1m, 100k.
+func webSize(n int) string {
+	if n >= 1_000_000 && n%1_000_000 == 0 {
+		return fmt.Sprintf("%dm", n/1_000_000)
+	}
+	return fmt.Sprintf("%dk", n/1000)
+}
+
+// webMeasure builds (or reuses) a data set of n tolls and measures every page on it.
 func webMeasure(ctx context.Context, env Env, n, vehicles int) (webResult, error) {
 	tz, err := time.LoadLocation("America/New_York")
 	if err != nil {
 		return webResult{}, err
 	}
-	pool, drop, err := migratedDatabase(ctx, env, fmt.Sprintf("recondesk_bench_web_%d", n))
+	pool, drop, bt, err := webDatabase(ctx, env, n, vehicles, tz)
 	if err != nil {
 		return webResult{}, err
 	}
 	defer drop()
-	began := time.Now()
-	fleet := demo.Generate(demo.Options{Seed: 7, Vehicles: vehicles, Days: 61, Loc: tz})
-	if _, err := demo.Load(ctx, pool, fleet); err != nil {
+	var journals, vehicleCount int64
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM ledger_journals), (SELECT count(*) FROM vehicles)`).Scan(&journals, &vehicleCount); err != nil {
 		return webResult{}, err
 	}
-	if err := emCopyTolls(ctx, pool, fleet, n); err != nil {
-		return webResult{}, err
-	}
-	if err := store.InTx(ctx, pool, func(tx pgx.Tx) error {
-		if err := store.LockAssociation(ctx, tx); err != nil {
-			return err
-		}
-		_, err := store.Associate(ctx, tx, tz)
-		return err
-	}); err != nil {
-		return webResult{}, fmt.Errorf("association: %w", err)
-	}
-	if err := store.InTx(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, webPostSQL); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `UPDATE ezpass_transactions SET created_at = txn_at + interval '1 hour',
-			status = CASE WHEN status = 'associated' THEN 'posted' ELSE status END,
-			posted_at = CASE WHEN status = 'associated' THEN txn_at + interval '1 day' END`)
-		return err
-	}); err != nil {
-		return webResult{}, fmt.Errorf("posting: %w", err)
-	}
-	if _, err := pool.Exec(ctx, `VACUUM ANALYZE`); err != nil {
-		return webResult{}, err
-	}
-	var journals int64
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM ledger_journals`).Scan(&journals); err != nil {
-		return webResult{}, err
-	}
-	fmt.Fprintf(env.Out, "   %d tolls, %d vehicles, %d journals built in %v\n", n, len(fleet.Vehicles), journals, time.Since(began).Round(time.Second))
+	fmt.Fprintf(env.Out, "   %d tolls, %d vehicles, %d journals: %s\n", n, vehicleCount, journals, bt)
 
 	// The busiest driver, with its medallion and a tag, picks the filters.
 	var driverID, importID int64
@@ -150,10 +227,7 @@ func webMeasure(ctx context.Context, env Env, n, vehicles int) (webResult, error
 		FROM ezpass_transactions WHERE tag IS NOT NULL GROUP BY tag ORDER BY count(*) DESC LIMIT 1`).Scan(&tag, &lastAt); err != nil {
 		return webResult{}, err
 	}
-	end := fleet.Opts.Start.AddDate(0, 0, fleet.Opts.Days)
-	now := end.Add(-time.Hour)
-
-	srv, client, err := webServer(ctx, pool, now)
+	srv, client, err := webServer(ctx, pool, time.Now())
 	if err != nil {
 		return webResult{}, err
 	}
@@ -209,22 +283,6 @@ func webMeasure(ctx context.Context, env Env, n, vehicles int) (webResult, error
 	return webResult{tolls: n, pages: pages}, nil
 }
 
-// webPostSQL writes the journal and entries of every associated toll, as
-// store.Post does, posted a day after the toll.
-const webPostSQL = `
-WITH j AS (
-	INSERT INTO ledger_journals (source_type, source_id, kind, generation, txn_at, posted_at, description, created_by)
-	SELECT 'EZPASS', t.id::text, 'charge', t.posting_generation, t.txn_at, t.txn_at + interval '1 day',
-		'EZPass toll - ' || t.agency || ' - ' || t.exit_plaza || ' - ' || t.tag_or_plate, 'bench'
-	FROM ezpass_transactions t WHERE t.status = 'associated' ORDER BY t.txn_at
-	RETURNING id, source_id
-)
-INSERT INTO ledger_entries (journal_id, account, amount_cents, driver_id, lease_id, vehicle_id, medallion_id)
-SELECT j.id, x.account, x.amount, x.driver_id, t.lease_id, t.vehicle_id, t.medallion_id
-FROM j JOIN ezpass_transactions t ON t.id = j.source_id::bigint
-CROSS JOIN LATERAL (VALUES ('driver:' || t.driver_id, t.amount_cents, t.driver_id),
-	('clearing:ezpass', -t.amount_cents, NULL::bigint)) x (account, amount, driver_id)`
-
 // webServer starts the real HTTP server (role web) on pool with the clock
 // at now, and returns a client signed in as a viewer.
 func webServer(ctx context.Context, pool *pgxpool.Pool, now time.Time) (*httptest.Server, *http.Client, error) {
@@ -244,7 +302,8 @@ func webServer(ctx context.Context, pool *pgxpool.Pool, now time.Time) (*httptes
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := store.CreateUser(ctx, pool, "viewer@bench.example", auth.Viewer, hash); err != nil {
+	email := fmt.Sprintf("viewer-%d@bench.example", time.Now().UnixNano()) // a kept database has earlier ones
+	if _, err := store.CreateUser(ctx, pool, email, auth.Viewer, hash); err != nil {
 		return nil, nil, err
 	}
 	srv := httptest.NewServer(web.NewServer(web.Deps{Logger: log, Config: cfg, Pool: pool, River: river,
@@ -252,7 +311,7 @@ func webServer(ctx context.Context, pool *pgxpool.Pool, now time.Time) (*httptes
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, Transport: &http.Transport{MaxIdleConnsPerHost: 64},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.PostForm(srv.URL+"/login", url.Values{"email": {"viewer@bench.example"}, "password": {password}})
+	resp, err := client.PostForm(srv.URL+"/login", url.Values{"email": {email}, "password": {password}})
 	if err != nil {
 		srv.Close()
 		return nil, nil, err
