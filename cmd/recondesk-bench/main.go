@@ -37,6 +37,9 @@ type Env struct {
 	// KeepWeb, when set, names the web section's databases (KeepWeb_20k,
 	// KeepWeb_1m): kept after the run and reused by the next one.
 	KeepWeb string
+	// WebProfile, when set, is the file the web section writes a CPU
+	// profile of its requests on the large data set to.
+	WebProfile string
 }
 
 // section is one benchmark area.
@@ -63,6 +66,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	dir := fs.String("dir", "", "working directory for generated files (default: a temporary one)")
 	admin := fs.String("db", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL admin URL")
 	keepWeb := fs.String("keep-web", "", "name prefix of the web section's databases, kept and reused across runs (drop them yourself)")
+	webProfile := fs.String("web-cpuprofile", "", "write a CPU profile of the web section's requests on the large set to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,7 +79,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		defer os.RemoveAll(d)
 		workDir = d
 	}
-	env := Env{AdminURL: *admin, Dir: workDir, Scale: *scale, Out: stdout, KeepWeb: *keepWeb}
+	env := Env{AdminURL: *admin, Dir: workDir, Scale: *scale, Out: stdout, KeepWeb: *keepWeb, WebProfile: *webProfile}
 	var rows []Row
 	for _, s := range sections() {
 		named := strings.Contains(","+*only+",", ","+s.name+",")
