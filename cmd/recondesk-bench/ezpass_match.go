@@ -32,7 +32,7 @@ import (
 // VACUUM ANALYZE.
 func ezpassMatchBench(ctx context.Context, env Env) ([]Row, error) {
 	const section = "ezpass-match"
-	const dbName = "recondesk_bench_ezpass_match"
+	dbName := "recondesk_bench_ezpass_match" + env.DBSuffix
 	n := max(2000, int(1_000_000*env.Scale))
 	vehicles := max(200, int(20000*env.Scale))
 	tz, err := time.LoadLocation("America/New_York")

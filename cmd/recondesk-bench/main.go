@@ -40,6 +40,9 @@ type Env struct {
 	// WebProfile, when set, is the file the web section writes a CPU
 	// profile of its requests on the large data set to.
 	WebProfile string
+	// DBSuffix is appended to the names of the databases a section
+	// creates, so two runs on one server do not drop each other's.
+	DBSuffix string
 }
 
 // section is one benchmark area.
@@ -67,6 +70,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	admin := fs.String("db", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL admin URL")
 	keepWeb := fs.String("keep-web", "", "name prefix of the web section's databases, kept and reused across runs (drop them yourself)")
 	webProfile := fs.String("web-cpuprofile", "", "write a CPU profile of the web section's requests on the large set to this file")
+	dbSuffix := fs.String("db-suffix", "", "suffix of the names of the databases sections create (runs side by side on one server)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -79,7 +83,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		defer os.RemoveAll(d)
 		workDir = d
 	}
-	env := Env{AdminURL: *admin, Dir: workDir, Scale: *scale, Out: stdout, KeepWeb: *keepWeb, WebProfile: *webProfile}
+	env := Env{AdminURL: *admin, Dir: workDir, Scale: *scale, Out: stdout, KeepWeb: *keepWeb, WebProfile: *webProfile, DBSuffix: *dbSuffix}
 	var rows []Row
 	for _, s := range sections() {
 		named := strings.Contains(","+*only+",", ","+s.name+",")

@@ -136,7 +136,7 @@ func (b webBuildTimes) String() string {
 // the n tolls already (new migrations applied).
 func webDatabase(ctx context.Context, env Env, n, vehicles int, tz *time.Location) (*pgxpool.Pool, func(), webBuildTimes, error) {
 	var bt webBuildTimes
-	name := fmt.Sprintf("recondesk_bench_web_%d", n)
+	name := fmt.Sprintf("recondesk_bench_web_%d", n) + env.DBSuffix
 	if env.KeepWeb != "" {
 		name = env.KeepWeb + "_" + webSize(n)
 		if u, err := emURL(env.AdminURL, name); err == nil {
