@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 
-
 	"recondesk/internal/app"
 	"recondesk/internal/apperror"
 	"recondesk/internal/auth"
