@@ -122,10 +122,16 @@ SELECT (SELECT count(*) FROM o),
 	(SELECT count(*) FROM u)`
 
 // Associate runs association over all candidates in one statement within
-// tx; messages show local times in tz. Callers hold LockAssociation.
+// tx; messages show local times in tz. Callers hold LockAssociation. When
+// the tolls' statistics are stale (an import added many rows and nothing
+// analyzed them: autovacuum may be off) it refreshes them first, so the
+// statement is planned on today's numbers.
 func Associate(ctx context.Context, tx pgx.Tx, tz *time.Location) (AssociationCounts, error) {
 	// Hash joins over all candidates need more than the default work_mem.
 	if _, err := tx.Exec(ctx, `SELECT set_config('TimeZone', $1, true), set_config('work_mem', '64MB', true)`, tz.String()); err != nil {
+		return AssociationCounts{}, err
+	}
+	if _, err := AnalyzeTollsIfStale(ctx, tx); err != nil {
 		return AssociationCounts{}, err
 	}
 	var c AssociationCounts
