@@ -36,13 +36,14 @@ const (
 
 // webBench measures the list and summary pages (issue 10) on two data
 // sets, 20k tolls and 1M × scale tolls, with the same fleet (20k vehicles
-// × scale): tolls written with COPY, the real association, the postings by
-// one INSERT … SELECT of journals and entries (balanced, as store.Post
-// writes them), created and posted over two months, then ANALYZE. The real
-// HTTP server (role web, a signed-in viewer) answers each page first to
-// one client (median of sequential requests), then to 20 concurrent
-// clients (p95); the table puts the large set next to the small one with
-// their ratio and the target.
+// × scale) and 61 days of tolls up to today: tolls written with COPY (the
+// plain indexes built after), the real association (store.Associate, then
+// ANALYZE as app.Associate does) and the real posting (store.Post, journals
+// stamped now), then VACUUM ANALYZE; each phase's time is printed. The
+// real HTTP server (role web, a signed-in viewer) answers each page first
+// to one client (median of sequential requests, with the server's round
+// trips counted), then to 20 concurrent clients (p95); the table puts the
+// large set next to the small one with their ratio and the target.
 func webBench(ctx context.Context, env Env) ([]Row, error) {
 	const section = "web"
 	small := 20000
