@@ -5,8 +5,6 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/jackc/pgx/v5"
-
 	"recondesk/internal/app"
 	"recondesk/internal/apperror"
 	"recondesk/internal/auth"
@@ -37,11 +35,7 @@ func fleetPage(d Deps, r *http.Request, e fleet.Entity, up *fleet.Upload) (fleet
 		return fleet.PageData{}, err
 	}
 	data := fleet.PageData{Entities: fleetEntities, Entity: e, Q: q, CanEdit: u.Role.Allows(auth.Admin), Upload: up}
-	err = store.InTx(r.Context(), d.Pool, func(tx pgx.Tx) error {
-		var err error
-		data.List, err = store.BrowseFleet(r.Context(), tx, e.Name, q, page, fleetPageSize, displayTZ(d))
-		return err
-	})
+	data.List, err = store.BrowseFleetPage(r.Context(), d.Pool, e.Name, q, page, fleetPageSize, displayTZ(d))
 	return data, err
 }
 

@@ -29,10 +29,13 @@ func homePanels(ctx context.Context, d Deps) ([]templ.Component, error) {
 func handleHome(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		jobs, err := store.JobCounts(ctx, d.Pool)
-		if err != nil {
-			fail(d, w, r, err)
-			return
+		var jobs []store.JobCount
+		if isAdmin(r) { // only admins see the jobs card
+			var err error
+			if jobs, err = store.JobCounts(ctx, d.Pool); err != nil {
+				fail(d, w, r, err)
+				return
+			}
 		}
 		recent, err := store.ListAudit(ctx, d.Pool, store.AuditFilter{Limit: 10})
 		if err == nil {

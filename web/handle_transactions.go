@@ -83,7 +83,10 @@ func handleTxns(d Deps) http.Handler {
 			}
 			data.Page = page
 			data.First = page.PrevCursor == ""
-			if data.Count, err = store.CountEZPassTxns(r.Context(), d.Pool, f); err != nil {
+			if f.Cursor == "" && page.NextCursor == "" {
+				// The first page holds every match: that is the count.
+				data.Count = store.Count{N: int64(len(page.Txns)), Exact: true}
+			} else if data.Count, err = store.CountEZPassTxns(r.Context(), d.Pool, f); err != nil {
 				fail(d, w, r, err)
 				return
 			}

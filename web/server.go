@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -18,6 +17,7 @@ import (
 	"recondesk/internal/auth"
 	"recondesk/internal/config"
 	"recondesk/internal/metrics"
+	"recondesk/internal/store"
 )
 
 // Check is one dependency probed by /readyz.
@@ -60,7 +60,7 @@ type Deps struct {
 // stored in PostgreSQL.
 func NewSessions(pool *pgxpool.Pool, secure bool) *scs.SessionManager {
 	s := scs.New()
-	s.Store = pgxstore.NewWithCleanupInterval(pool, 0)
+	s.Store = store.NewSessionStore(pool) // no write per request (see SessionStore)
 	s.IdleTimeout = 30 * time.Minute
 	s.Lifetime = 12 * time.Hour
 	s.Cookie.Name = "recondesk_session"

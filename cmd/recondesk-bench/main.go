@@ -36,6 +36,15 @@ type Env struct {
 	Dir      string
 	Scale    float64 // 1 = the sizes stated in the issues; smaller for a quick run
 	Out      io.Writer
+	// KeepWeb, when set, names the web section's databases (KeepWeb_20k,
+	// KeepWeb_1m): kept after the run and reused by the next one.
+	KeepWeb string
+	// WebProfile, when set, is the file the web section writes a CPU
+	// profile of its requests on the large data set to.
+	WebProfile string
+	// DBSuffix is appended to the names of the databases a section
+	// creates, so two runs on one server do not drop each other's.
+	DBSuffix string
 }
 
 // section is one benchmark area.
@@ -63,6 +72,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	admin := fs.String("db", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL admin URL")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile (allocations) at the end of the run to this file")
+	keepWeb := fs.String("keep-web", "", "name prefix of the web section's databases, kept and reused across runs (drop them yourself)")
+	webProfile := fs.String("web-cpuprofile", "", "write a CPU profile of the web section's requests on the large set to this file")
+	dbSuffix := fs.String("db-suffix", "", "suffix of the names of the databases sections create (runs side by side on one server)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -98,7 +110,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		defer os.RemoveAll(d)
 		workDir = d
 	}
-	env := Env{AdminURL: *admin, Dir: workDir, Scale: *scale, Out: stdout}
+	env := Env{AdminURL: *admin, Dir: workDir, Scale: *scale, Out: stdout, KeepWeb: *keepWeb, WebProfile: *webProfile, DBSuffix: *dbSuffix}
 	var rows []Row
 	for _, s := range sections() {
 		named := strings.Contains(","+*only+",", ","+s.name+",")

@@ -9,8 +9,11 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,13 +36,14 @@ const (
 
 // webBench measures the list and summary pages (issue 10) on two data
 // sets, 20k tolls and 1M × scale tolls, with the same fleet (20k vehicles
-// × scale): tolls written with COPY, the real association, the postings by
-// one INSERT … SELECT of journals and entries (balanced, as store.Post
-// writes them), created and posted over two months, then ANALYZE. The real
-// HTTP server (role web, a signed-in viewer) answers each page first to
-// one client (median of sequential requests), then to 20 concurrent
-// clients (p95); the table puts the large set next to the small one with
-// their ratio and the target.
+// × scale) and 61 days of tolls up to today: tolls written with COPY (the
+// plain indexes built after), the real association (store.Associate, then
+// ANALYZE as app.Associate does) and the real posting (store.Post, journals
+// stamped now), then VACUUM ANALYZE; each phase's time is printed. The
+// real HTTP server (role web, a signed-in viewer) answers each page first
+// to one client (median of sequential requests, with the server's round
+// trips counted), then to 20 concurrent clients (p95); the table puts the
+// large set next to the small one with their ratio and the target.
 func webBench(ctx context.Context, env Env) ([]Row, error) {
 	const section = "web"
 	small := 20000
@@ -63,7 +67,7 @@ func webBench(ctx context.Context, env Env) ([]Row, error) {
 	var rows []Row
 	for i, p := range l.pages {
 		sp := s.pages[i]
-		note := fmt.Sprintf("%d tolls vs %d; %s", large, small, p.note)
+		note := fmt.Sprintf("%d tolls vs %d; %s; %.1f queries/request (%s)", large, small, p.note, p.queries, ms(p.db))
 		rows = append(rows,
 			Row{Section: section, Name: p.name + " 1 user median", Value: ms(p.median), Baseline: ms(sp.median),
 				Ratio: fmt.Sprintf("%.2f×", p.median.Seconds()/max(sp.median.Seconds(), 1e-6)), Target: "≤ " + ms(webTargetMedian),
@@ -81,7 +85,31 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Micros
 type webPage struct {
 	name, path, note string
 	median, p95      time.Duration
+	queries          float64       // round trips per request (1 user)
+	db               time.Duration // their time per request, as the server saw it
 }
+
+// webTracer counts the server's queries and their time.
+type webTracer struct {
+	n, ns atomic.Int64
+}
+
+type webTraceKey struct{}
+
+func (t *webTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return context.WithValue(ctx, webTraceKey{}, time.Now())
+}
+
+func (t *webTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryEndData) {
+	if began, ok := ctx.Value(webTraceKey{}).(time.Time); ok {
+		t.n.Add(1)
+		t.ns.Add(int64(time.Since(began)))
+	}
+}
+
+func (t *webTracer) reset() { t.n.Store(0); t.ns.Store(0) }
+
+func (t *webTracer) read() (int64, time.Duration) { return t.n.Load(), time.Duration(t.ns.Load()) }
 
 // webResult is the figures of one data set.
 type webResult struct {
@@ -89,53 +117,166 @@ type webResult struct {
 	pages []webPage
 }
 
-// webMeasure builds a data set of n tolls and measures every page on it.
+// webBuildTimes are the phases of building one data set.
+type webBuildTimes struct {
+	fleet, tolls, associate, post, analyze time.Duration
+	reused                                 bool
+}
+
+func (b webBuildTimes) String() string {
+	if b.reused {
+		return "reused the kept database"
+	}
+	return fmt.Sprintf("fleet %v, tolls (COPY, then the plain indexes built) %v, association (store.Associate + ANALYZE) %v, posting (store.Post) %v, VACUUM ANALYZE %v",
+		b.fleet.Round(time.Millisecond), b.tolls.Round(time.Millisecond), b.associate.Round(time.Millisecond),
+		b.post.Round(time.Millisecond), b.analyze.Round(time.Millisecond))
+}
+
+// webDatabase returns a pool on the data set of n tolls: built in a fresh
+// database, or, with env.KeepWeb, the kept one of that name when it holds
+// the n tolls already (new migrations applied).
+func webDatabase(ctx context.Context, env Env, n, vehicles int, tz *time.Location) (*pgxpool.Pool, func(), webBuildTimes, error) {
+	var bt webBuildTimes
+	name := fmt.Sprintf("recondesk_bench_web_%d", n) + env.DBSuffix
+	if env.KeepWeb != "" {
+		name = env.KeepWeb + "_" + webSize(n)
+		if u, err := emURL(env.AdminURL, name); err == nil {
+			if pool, err := store.Open(ctx, u); err == nil {
+				var have int64 // the tolls of a build that finished (bench_web_built)
+				err := pool.QueryRow(ctx, `SELECT tolls FROM bench_web_built`).Scan(&have)
+				if err == nil && have == int64(n) {
+					if _, err := store.Migrate(ctx, pool); err != nil {
+						pool.Close()
+						return nil, nil, bt, err
+					}
+					bt.reused = true
+					return pool, pool.Close, bt, nil
+				}
+				pool.Close()
+			}
+		}
+	}
+	pool, drop, err := migratedDatabase(ctx, env, name)
+	if err != nil {
+		return nil, nil, bt, err
+	}
+	if env.KeepWeb != "" {
+		drop = pool.Close
+	}
+	fail := func(err error) (*pgxpool.Pool, func(), webBuildTimes, error) {
+		drop()
+		return nil, nil, bt, err
+	}
+	// Sixty-one days of leases and tolls up to the start of today, so that
+	// postings (stamped now() by store.Post) fall in the pages' windows.
+	today := time.Now().In(tz)
+	until := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, tz)
+	began := time.Now()
+	fleet := demo.Generate(demo.Options{Seed: 7, Vehicles: vehicles, Start: until.AddDate(0, 0, -61), Days: 68, Until: until, Loc: tz})
+	if _, err := demo.Load(ctx, pool, fleet); err != nil {
+		return fail(err)
+	}
+	if _, err := pool.Exec(ctx, `ANALYZE medallions, vehicles, plate_bindings, tag_bindings, drivers, leases, lease_drivers`); err != nil {
+		return fail(err)
+	}
+	bt.fleet = time.Since(began)
+	began = time.Now()
+	if err := webCopyTolls(ctx, pool, fleet, n); err != nil {
+		return fail(err)
+	}
+	bt.tolls = time.Since(began)
+	// The association use case's store path: lock, associate, ANALYZE the
+	// tolls when many changed (app.Associate), commit.
+	began = time.Now()
+	if err := store.InTx(ctx, pool, func(tx pgx.Tx) error {
+		if err := store.LockAssociation(ctx, tx); err != nil {
+			return err
+		}
+		if _, err := store.Associate(ctx, tx, tz); err != nil {
+			return err
+		}
+		_, err := store.AnalyzeTolls(ctx, tx)
+		return err
+	}); err != nil {
+		return fail(fmt.Errorf("association: %w", err))
+	}
+	bt.associate = time.Since(began)
+	began = time.Now()
+	if _, err := store.Post(ctx, pool, "system:bench", 0); err != nil {
+		return fail(fmt.Errorf("posting: %w", err))
+	}
+	bt.post = time.Since(began)
+	began = time.Now()
+	if _, err := pool.Exec(ctx, `VACUUM ANALYZE`); err != nil {
+		return fail(err)
+	}
+	bt.analyze = time.Since(began)
+	if _, err := pool.Exec(ctx, `CREATE TABLE bench_web_built AS SELECT $1::bigint AS tolls`, n); err != nil {
+		return fail(err)
+	}
+	return pool, drop, bt, nil
+}
+
+// webCopyTolls writes the tolls with COPY into the table without its plain
+// indexes, then builds them (a bulk build is several times faster than a
+// million index insertions each); the unique and exclusion constraints
+// stay in place, so the rows are checked as an import's would be.
+func webCopyTolls(ctx context.Context, pool *pgxpool.Pool, fleet *demo.Fleet, n int) error {
+	rows, err := pool.Query(ctx, `SELECT indexname, indexdef FROM pg_indexes i
+		WHERE schemaname = current_schema() AND tablename = 'ezpass_transactions'
+			AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
+			AND indexdef NOT LIKE 'CREATE UNIQUE%'`)
+	if err != nil {
+		return err
+	}
+	type index struct{ name, def string }
+	indexes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (index, error) {
+		var i index
+		return i, r.Scan(&i.name, &i.def)
+	})
+	if err != nil {
+		return err
+	}
+	for _, i := range indexes {
+		if _, err := pool.Exec(ctx, `DROP INDEX `+pgx.Identifier{i.name}.Sanitize()); err != nil {
+			return err
+		}
+	}
+	if err := emCopyTolls(ctx, pool, fleet, n); err != nil {
+		return err
+	}
+	for _, i := range indexes {
+		if _, err := pool.Exec(ctx, i.def); err != nil {
+			return fmt.Errorf("%s: %w", i.name, err)
+		}
+	}
+	return nil
+}
+
+// webSize names a data set size: 20k, 1m, 100k.
+func webSize(n int) string {
+	if n >= 1_000_000 && n%1_000_000 == 0 {
+		return fmt.Sprintf("%dm", n/1_000_000)
+	}
+	return fmt.Sprintf("%dk", n/1000)
+}
+
+// webMeasure builds (or reuses) a data set of n tolls and measures every page on it.
 func webMeasure(ctx context.Context, env Env, n, vehicles int) (webResult, error) {
 	tz, err := time.LoadLocation("America/New_York")
 	if err != nil {
 		return webResult{}, err
 	}
-	pool, drop, err := migratedDatabase(ctx, env, fmt.Sprintf("recondesk_bench_web_%d", n))
+	pool, drop, bt, err := webDatabase(ctx, env, n, vehicles, tz)
 	if err != nil {
 		return webResult{}, err
 	}
 	defer drop()
-	began := time.Now()
-	fleet := demo.Generate(demo.Options{Seed: 7, Vehicles: vehicles, Days: 61, Loc: tz})
-	if _, err := demo.Load(ctx, pool, fleet); err != nil {
+	var journals, vehicleCount int64
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM ledger_journals), (SELECT count(*) FROM vehicles)`).Scan(&journals, &vehicleCount); err != nil {
 		return webResult{}, err
 	}
-	if err := emCopyTolls(ctx, pool, fleet, n); err != nil {
-		return webResult{}, err
-	}
-	if err := store.InTx(ctx, pool, func(tx pgx.Tx) error {
-		if err := store.LockAssociation(ctx, tx); err != nil {
-			return err
-		}
-		_, err := store.Associate(ctx, tx, tz)
-		return err
-	}); err != nil {
-		return webResult{}, fmt.Errorf("association: %w", err)
-	}
-	if err := store.InTx(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, webPostSQL); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `UPDATE ezpass_transactions SET created_at = txn_at + interval '1 hour',
-			status = CASE WHEN status = 'associated' THEN 'posted' ELSE status END,
-			posted_at = CASE WHEN status = 'associated' THEN txn_at + interval '1 day' END`)
-		return err
-	}); err != nil {
-		return webResult{}, fmt.Errorf("posting: %w", err)
-	}
-	if _, err := pool.Exec(ctx, `VACUUM ANALYZE`); err != nil {
-		return webResult{}, err
-	}
-	var journals int64
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM ledger_journals`).Scan(&journals); err != nil {
-		return webResult{}, err
-	}
-	fmt.Fprintf(env.Out, "   %d tolls, %d vehicles, %d journals built in %v\n", n, len(fleet.Vehicles), journals, time.Since(began).Round(time.Second))
+	fmt.Fprintf(env.Out, "   %d tolls, %d vehicles, %d journals: %s\n", n, vehicleCount, journals, bt)
 
 	// The busiest driver, with its medallion and a tag, picks the filters.
 	var driverID, importID int64
@@ -150,10 +291,16 @@ func webMeasure(ctx context.Context, env Env, n, vehicles int) (webResult, error
 		FROM ezpass_transactions WHERE tag IS NOT NULL GROUP BY tag ORDER BY count(*) DESC LIMIT 1`).Scan(&tag, &lastAt); err != nil {
 		return webResult{}, err
 	}
-	end := fleet.Opts.Start.AddDate(0, 0, fleet.Opts.Days)
-	now := end.Add(-time.Hour)
-
-	srv, client, err := webServer(ctx, pool, now)
+	// The server's own pool, traced: round trips and their time per page.
+	cfg := pool.Config()
+	tracer := &webTracer{}
+	cfg.ConnConfig.Tracer = tracer
+	srvPool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return webResult{}, err
+	}
+	defer srvPool.Close()
+	srv, client, err := webServer(ctx, srvPool, time.Now())
 	if err != nil {
 		return webResult{}, err
 	}
@@ -180,6 +327,19 @@ func webMeasure(ctx context.Context, env Env, n, vehicles int) (webResult, error
 		{name: "/ledger/drivers/{id}", path: fmt.Sprintf("/ledger/drivers/%d", driverID), note: "busiest driver"},
 		{name: "/fleet/medallions", path: "/fleet/medallions"},
 	}
+	if env.WebProfile != "" { // each set overwrites it: the large set comes last
+		// One profile of every page's requests (the
+		// bench's clients are in it too: a small share).
+		f, err := os.Create(env.WebProfile)
+		if err != nil {
+			return webResult{}, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return webResult{}, err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for i := range pages {
 		p := &pages[i]
 		if p.note == "" {
@@ -192,6 +352,7 @@ func webMeasure(ctx context.Context, env Env, n, vehicles int) (webResult, error
 			}
 		}
 		var single []time.Duration
+		tracer.reset()
 		for range 15 {
 			d, err := webGet(ctx, client, url)
 			if err != nil {
@@ -199,31 +360,18 @@ func webMeasure(ctx context.Context, env Env, n, vehicles int) (webResult, error
 			}
 			single = append(single, d)
 		}
+		queries, dbTime := tracer.read()
+		p.queries, p.db = float64(queries)/15, dbTime/15
 		concurrent, err := webConcurrent(ctx, client, url, 20, 4)
 		if err != nil {
 			return webResult{}, fmt.Errorf("%s: %w", p.path, err)
 		}
 		p.median, p.p95 = percentile(single, 50), percentile(concurrent, 95)
-		fmt.Fprintf(env.Out, "   %-34s 1 user median %9s   20 clients p95 %9s\n", p.name, ms(p.median), ms(p.p95))
+		fmt.Fprintf(env.Out, "   %-34s 1 user median %9s   20 clients p95 %9s   %.1f queries, %s in queries per request\n",
+			p.name, ms(p.median), ms(p.p95), p.queries, ms(p.db))
 	}
 	return webResult{tolls: n, pages: pages}, nil
 }
-
-// webPostSQL writes the journal and entries of every associated toll, as
-// store.Post does, posted a day after the toll.
-const webPostSQL = `
-WITH j AS (
-	INSERT INTO ledger_journals (source_type, source_id, kind, generation, txn_at, posted_at, description, created_by)
-	SELECT 'EZPASS', t.id::text, 'charge', t.posting_generation, t.txn_at, t.txn_at + interval '1 day',
-		'EZPass toll - ' || t.agency || ' - ' || t.exit_plaza || ' - ' || t.tag_or_plate, 'bench'
-	FROM ezpass_transactions t WHERE t.status = 'associated' ORDER BY t.txn_at
-	RETURNING id, source_id
-)
-INSERT INTO ledger_entries (journal_id, account, amount_cents, driver_id, lease_id, vehicle_id, medallion_id)
-SELECT j.id, x.account, x.amount, x.driver_id, t.lease_id, t.vehicle_id, t.medallion_id
-FROM j JOIN ezpass_transactions t ON t.id = j.source_id::bigint
-CROSS JOIN LATERAL (VALUES ('driver:' || t.driver_id, t.amount_cents, t.driver_id),
-	('clearing:ezpass', -t.amount_cents, NULL::bigint)) x (account, amount, driver_id)`
 
 // webServer starts the real HTTP server (role web) on pool with the clock
 // at now, and returns a client signed in as a viewer.
@@ -244,7 +392,8 @@ func webServer(ctx context.Context, pool *pgxpool.Pool, now time.Time) (*httptes
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := store.CreateUser(ctx, pool, "viewer@bench.example", auth.Viewer, hash); err != nil {
+	email := fmt.Sprintf("viewer-%d@bench.example", time.Now().UnixNano()) // a kept database has earlier ones
+	if _, err := store.CreateUser(ctx, pool, email, auth.Viewer, hash); err != nil {
 		return nil, nil, err
 	}
 	srv := httptest.NewServer(web.NewServer(web.Deps{Logger: log, Config: cfg, Pool: pool, River: river,
@@ -252,7 +401,7 @@ func webServer(ctx context.Context, pool *pgxpool.Pool, now time.Time) (*httptes
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, Transport: &http.Transport{MaxIdleConnsPerHost: 64},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.PostForm(srv.URL+"/login", url.Values{"email": {"viewer@bench.example"}, "password": {password}})
+	resp, err := client.PostForm(srv.URL+"/login", url.Values{"email": {email}, "password": {password}})
 	if err != nil {
 		srv.Close()
 		return nil, nil, err

@@ -40,7 +40,9 @@ func LockAssociation(ctx context.Context, tx pgx.Tx) error {
 // Cascade: tag binding valid at the toll time, else plate binding (state
 // + normalised plate) valid then; the active lease of that vehicle
 // containing the time; its primary driver, else the first by position;
-// the lease's medallion. Exclusion constraints guarantee at most one tag
+// the lease's medallion. The first driver is an index look-up per matched
+// toll (not a DISTINCT ON over every lease's drivers, which a plan made
+// on stale statistics would re-sort for every toll). Exclusion constraints guarantee at most one tag
 // binding, one plate binding and one active lease match, so plain joins
 // (which the planner may hash) never multiply rows. Rows whose outcome is
 // unchanged are not rewritten. Times in messages use the session time zone.
@@ -51,10 +53,6 @@ WITH c AS (
 	WHERE t.kind IN ('toll', 'credit') AND t.status IN ('imported', 'association_failed')
 		AND t.match_method IS DISTINCT FROM 'manual'
 ),
-first_driver AS (
-	SELECT DISTINCT ON (lease_id) lease_id, driver_id
-	FROM lease_drivers ORDER BY lease_id, is_primary DESC, position, driver_id
-),
 m AS (
 	SELECT c.*, coalesce(tb.vehicle_id, pb.vehicle_id) AS vehicle_id,
 		CASE WHEN tb.vehicle_id IS NOT NULL THEN 'tag' WHEN pb.vehicle_id IS NOT NULL THEN 'plate' END AS method,
@@ -63,7 +61,10 @@ m AS (
 	LEFT JOIN tag_bindings tb ON tb.tag = c.tag AND tb.valid @> c.txn_at
 	LEFT JOIN plate_bindings pb ON tb.vehicle_id IS NULL AND pb.state = c.plate_state AND pb.plate = c.plate AND pb.valid @> c.txn_at
 	LEFT JOIN leases l ON l.active AND l.vehicle_id = coalesce(tb.vehicle_id, pb.vehicle_id) AND l.valid @> c.txn_at
-	LEFT JOIN first_driver fd ON fd.lease_id = l.id
+	LEFT JOIN LATERAL (
+		SELECT ld.driver_id FROM lease_drivers ld WHERE ld.lease_id = l.id
+		ORDER BY ld.is_primary DESC, ld.position, ld.driver_id LIMIT 1
+	) fd ON true
 ),
 o AS MATERIALIZED (
 	SELECT m.id, m.vehicle_id, m.lease_id, m.medallion_id, m.driver_id,
@@ -121,10 +122,16 @@ SELECT (SELECT count(*) FROM o),
 	(SELECT count(*) FROM u)`
 
 // Associate runs association over all candidates in one statement within
-// tx; messages show local times in tz. Callers hold LockAssociation.
+// tx; messages show local times in tz. Callers hold LockAssociation. When
+// the tolls' statistics are stale (an import added many rows and nothing
+// analyzed them: autovacuum may be off) it refreshes them first, so the
+// statement is planned on today's numbers.
 func Associate(ctx context.Context, tx pgx.Tx, tz *time.Location) (AssociationCounts, error) {
 	// Hash joins over all candidates need more than the default work_mem.
 	if _, err := tx.Exec(ctx, `SELECT set_config('TimeZone', $1, true), set_config('work_mem', '64MB', true)`, tz.String()); err != nil {
+		return AssociationCounts{}, err
+	}
+	if _, err := AnalyzeTollsIfStale(ctx, tx); err != nil {
 		return AssociationCounts{}, err
 	}
 	var c AssociationCounts

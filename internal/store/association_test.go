@@ -187,3 +187,49 @@ func TestAssociationCascade(t *testing.T) {
 		t.Fatalf("summer toll after the new lease = %+v", got)
 	}
 }
+
+// TestAssociateAnalyzesStaleTolls imports rows no one analyzed (autovacuum
+// may be off): association refreshes the tolls' statistics before it
+// plans, and does not when they are current.
+func TestAssociateAnalyzesStaleTolls(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ctx := context.Background()
+	insertTxn(t, db, txnOpts{tag: "1111", at: nyAt(3, 20, 9, 0)})
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO ezpass_transactions (account, dedupe_key, row_hash, import_id, line, kind, agency, txn_at, amount_cents, raw)
+		SELECT 'main', 'S' || g, 'h', (SELECT max(id) FROM ezpass_imports), g, 'toll', 'NJTP', now() - g * interval '1 minute', 100, '{}'
+		FROM generate_series(1, 5000) g`); err != nil {
+		t.Fatal(err)
+	}
+	reltuples := func() float64 {
+		var n float64
+		if err := db.Pool.QueryRow(ctx, `SELECT reltuples FROM pg_class WHERE oid = 'ezpass_transactions'::regclass`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := reltuples(); n >= 1000 {
+		t.Fatalf("reltuples %v before association; the test needs stale statistics", n)
+	}
+	err := store.InTx(ctx, db.Pool, func(tx pgx.Tx) error {
+		if err := store.LockAssociation(ctx, tx); err != nil {
+			return err
+		}
+		_, err := store.Associate(ctx, tx, ny)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := reltuples(); n < 4000 {
+		t.Fatalf("reltuples %v after association; want the 5,001 rows analyzed", n)
+	}
+	// The association rewrote every row (a new version each); once
+	// analyzed, the statistics are current and nothing runs again.
+	if _, err := store.AnalyzeTolls(ctx, db.Pool); err != nil {
+		t.Fatal(err)
+	}
+	if analyzed, err := store.AnalyzeTollsIfStale(ctx, db.Pool); err != nil || analyzed {
+		t.Fatalf("fresh statistics analyzed again: %v, %v", analyzed, err)
+	}
+}

@@ -31,10 +31,30 @@ func (c Count) Rounded() int64 {
 // countCapped counts the rows of `SELECT 1 <from>` (from holds FROM and
 // WHERE with args): exactly up to CountCap, else from the plan's estimate.
 func countCapped(ctx context.Context, db DBTX, from string, args ...any) (Count, error) {
+	return countCappedOrdered(ctx, db, from, "", args...)
+}
+
+// countCappedOrdered is countCapped reading the rows in orderBy (the
+// list's ORDER BY): the count then takes the list's own index scan, which
+// stops after CountCap+1 rows whatever the statistics say (a bitmap scan,
+// which a plan on stale statistics may pick, reads every match first).
+func countCappedOrdered(ctx context.Context, db DBTX, from, orderBy string, args ...any) (Count, error) {
 	var n int64
-	if err := db.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 %s LIMIT %d) x`, from, CountCap+1), args...).Scan(&n); err != nil {
+	if err := db.QueryRow(ctx, `SELECT `+cappedCount(from+orderBy), args...).Scan(&n); err != nil {
 		return Count{}, err
 	}
+	return countFrom(ctx, db, n, from, args...)
+}
+
+// cappedCount is the expression counting the rows of `SELECT 1 <from>` up
+// to CountCap+1, to select along with other figures.
+func cappedCount(from string) string {
+	return fmt.Sprintf(`(SELECT count(*) FROM (SELECT 1 %s LIMIT %d) x)`, from, CountCap+1)
+}
+
+// countFrom is the Count of a capped count n of `SELECT 1 <from>`: n when
+// exact, else the plan's estimate.
+func countFrom(ctx context.Context, db DBTX, n int64, from string, args ...any) (Count, error) {
 	if n <= CountCap {
 		return Count{N: n, Exact: true}, nil
 	}
@@ -61,11 +81,14 @@ func CountEZPassTxns(ctx context.Context, db DBTX, f EZPassTxnFilter) (Count, er
 		return Count{}, err
 	}
 	where, args := f.where()
-	return countCapped(ctx, db, `FROM ezpass_transactions t`+where, args...)
+	orderBy, _ := f.order()
+	return countCappedOrdered(ctx, db, `FROM ezpass_transactions t`+where, orderBy, args...)
 }
 
 // CountJournals counts the ledger's journals: exact up to CountCap, else an
 // estimate.
 func CountJournals(ctx context.Context, db DBTX) (Count, error) {
-	return countCapped(ctx, db, `FROM ledger_journals`)
+	return countCapped(ctx, db, journalsFrom)
 }
+
+const journalsFrom = `FROM ledger_journals`

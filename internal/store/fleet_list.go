@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"recondesk/internal/apperror"
+	"recondesk/internal/format"
 )
 
 // FleetPage is one page of a fleet entity for the browse pages.
@@ -20,7 +21,7 @@ type FleetPage struct {
 }
 
 // fleetBrowse is the query of each entity's browse page; $1 is a search
-// text (” for all), the session time zone formats times.
+// text (” for all); times come back as timestamptz and are shown by fleetCell.
 var fleetBrowse = map[string]struct {
 	headers []string
 	sql     string
@@ -39,16 +40,16 @@ var fleetBrowse = map[string]struct {
 		FROM vehicles v LEFT JOIN medallions m ON m.id = v.medallion_id
 		WHERE $1 = '' OR v.vin ILIKE '%' || $1 || '%' OR m.number ILIKE '%' || $1 || '%' ORDER BY v.vin`},
 	FleetPlates: {[]string{"State", "Plate", "VIN", "From", "To"}, `
-		SELECT p.state, p.plate, v.vin, to_char(lower(p.valid), 'Mon FMDD, YYYY FMHH12:MI AM TZ'), coalesce(to_char(upper(p.valid), 'Mon FMDD, YYYY FMHH12:MI AM TZ'), 'open')
+		SELECT p.state, p.plate, v.vin, lower(p.valid), upper(p.valid)
 		FROM plate_bindings p JOIN vehicles v ON v.id = p.vehicle_id
 		WHERE $1 = '' OR p.plate ILIKE '%' || $1 || '%' OR v.vin ILIKE '%' || $1 || '%' ORDER BY p.state, p.plate, lower(p.valid)`},
 	FleetTags: {[]string{"Tag", "VIN", "From", "To"}, `
-		SELECT t.tag, v.vin, to_char(lower(t.valid), 'Mon FMDD, YYYY FMHH12:MI AM TZ'), coalesce(to_char(upper(t.valid), 'Mon FMDD, YYYY FMHH12:MI AM TZ'), 'open')
+		SELECT t.tag, v.vin, lower(t.valid), upper(t.valid)
 		FROM tag_bindings t JOIN vehicles v ON v.id = t.vehicle_id
 		WHERE $1 = '' OR t.tag LIKE '%' || $1 || '%' OR v.vin ILIKE '%' || $1 || '%' ORDER BY t.tag, lower(t.valid)`},
 	FleetLeases: {[]string{"Lease", "VIN", "Medallion", "From", "To", "Active", "Drivers"}, `
-		SELECT coalesce(l.ref, '#' || l.id), v.vin, m.number, to_char(lower(l.valid), 'Mon FMDD, YYYY FMHH12:MI AM TZ'),
-			coalesce(to_char(upper(l.valid), 'Mon FMDD, YYYY FMHH12:MI AM TZ'), 'open'), CASE WHEN l.active THEN 'yes' ELSE 'no' END,
+		SELECT coalesce(l.ref, '#' || l.id), v.vin, m.number, lower(l.valid),
+			upper(l.valid), CASE WHEN l.active THEN 'yes' ELSE 'no' END,
 			coalesce((SELECT string_agg(d.name || CASE WHEN ld.is_primary THEN ' (primary)' ELSE '' END, ', ' ORDER BY ld.is_primary DESC, ld.position)
 				FROM lease_drivers ld JOIN drivers d ON d.id = ld.driver_id WHERE ld.lease_id = l.id), '—')
 		FROM leases l JOIN vehicles v ON v.id = l.vehicle_id JOIN medallions m ON m.id = l.medallion_id
@@ -63,6 +64,12 @@ var fleetBrowse = map[string]struct {
 
 // BrowseFleet returns a page (1-based) of an entity, times shown in tz.
 func BrowseFleet(ctx context.Context, tx pgx.Tx, entity, q string, page, size int, tz *time.Location) (FleetPage, error) {
+	return BrowseFleetPage(ctx, tx, entity, q, page, size, tz)
+}
+
+// BrowseFleetPage returns a page (1-based) of an entity, times shown in
+// tz, in one statement (no transaction needed).
+func BrowseFleetPage(ctx context.Context, db DBTX, entity, q string, page, size int, tz *time.Location) (FleetPage, error) {
 	b, ok := fleetBrowse[entity]
 	if !ok {
 		return FleetPage{}, apperror.New(apperror.NotFound, "There is no fleet list named %q.", entity)
@@ -70,10 +77,7 @@ func BrowseFleet(ctx context.Context, tx pgx.Tx, entity, q string, page, size in
 	if page < 1 {
 		page = 1
 	}
-	if _, err := tx.Exec(ctx, `SELECT set_config('TimeZone', $1, true)`, tz.String()); err != nil {
-		return FleetPage{}, err
-	}
-	rows, err := tx.Query(ctx, b.sql+fmt.Sprintf(" LIMIT %d OFFSET %d", size+1, (page-1)*size), q)
+	rows, err := db.Query(ctx, b.sql+fmt.Sprintf(" LIMIT %d OFFSET %d", size+1, (page-1)*size), q)
 	if err != nil {
 		return FleetPage{}, err
 	}
@@ -85,7 +89,7 @@ func BrowseFleet(ctx context.Context, tx pgx.Tx, entity, q string, page, size in
 		}
 		row := make([]string, len(vals))
 		for i, v := range vals {
-			row[i] = fmt.Sprint(v)
+			row[i] = fleetCell(v, tz)
 		}
 		out.Rows = append(out.Rows, row)
 	}
@@ -96,6 +100,18 @@ func BrowseFleet(ctx context.Context, tx pgx.Tx, entity, q string, page, size in
 		out.Rows, out.More = out.Rows[:size], true
 	}
 	return out, nil
+}
+
+// fleetCell renders one value of a fleet list for people: times in tz
+// with the zone's abbreviation, an open end of a period as "open".
+func fleetCell(v any, tz *time.Location) string {
+	switch v := v.(type) {
+	case time.Time:
+		return format.TimeIn(v, tz)
+	case nil:
+		return "open"
+	}
+	return fmt.Sprint(v)
 }
 
 // LeaseChoice is a lease offered in the Assign form, with its drivers.

@@ -91,17 +91,19 @@ func CheckDriverBalances(ctx context.Context, db DBTX) ([]BalanceMismatch, error
 
 // Totals sums the driver receivables and the clearing account from the
 // hourly rollup (ledger_hourly, kept by a trigger on the entries) and
-// counts the journals (exact up to CountCap).
+// counts the journals (exact up to CountCap) in the same round trip.
 func Totals(ctx context.Context, db DBTX) (LedgerTotals, error) {
 	var t LedgerTotals
+	var journals int64
 	err := db.QueryRow(ctx, `SELECT
 			coalesce(sum(cents) FILTER (WHERE account_group = 'driver'), 0),
-			coalesce(sum(cents) FILTER (WHERE account_group = 'clearing:ezpass'), 0)
-		FROM ledger_hourly`).Scan(&t.Drivers, &t.Clearing)
+			coalesce(sum(cents) FILTER (WHERE account_group = 'clearing:ezpass'), 0),
+			`+cappedCount(journalsFrom)+`
+		FROM ledger_hourly`).Scan(&t.Drivers, &t.Clearing, &journals)
 	if err != nil {
 		return t, err
 	}
-	t.JournalCount, err = CountJournals(ctx, db)
+	t.JournalCount, err = countFrom(ctx, db, journals, journalsFrom)
 	t.Journals = int(t.JournalCount.N)
 	return t, err
 }

@@ -236,6 +236,22 @@ func AnalyzeTolls(ctx context.Context, db DBTX) (time.Duration, error) {
 	return time.Since(began), err
 }
 
+// AnalyzeTollsIfStale runs AnalyzeTolls when the tolls were never analyzed
+// or their table has grown by more than a fifth (and 100 pages) since the
+// statistics were taken: the file size is current, where the cumulative
+// statistics counters may lag behind the last commit. It reports whether
+// it analyzed.
+func AnalyzeTollsIfStale(ctx context.Context, db DBTX) (bool, error) {
+	var stale bool
+	if err := db.QueryRow(ctx, `SELECT reltuples < 0
+			OR pg_relation_size(oid) / current_setting('block_size')::bigint > relpages * 1.2 + 100
+		FROM pg_class WHERE oid = 'ezpass_transactions'::regclass`).Scan(&stale); err != nil || !stale {
+		return false, err
+	}
+	_, err := AnalyzeTolls(ctx, db)
+	return err == nil, err
+}
+
 // PostingProgress returns the counts so far of the posting run that began
 // at since: the run total of the latest chunk audited since then.
 func PostingProgress(ctx context.Context, db DBTX, since time.Time) (PostingCounts, bool, error) {
