@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/a-h/templ"
 
@@ -40,6 +41,13 @@ func handleHome(d Deps) http.Handler {
 		recent, err := store.ListAudit(ctx, d.Pool, store.AuditFilter{Limit: 10})
 		if err == nil {
 			err = store.LabelAudit(ctx, d.Pool, recent, displayTZ(d))
+		}
+		if !isAdmin(r) { // users and partners are admin pages: a link would answer 403
+			for i := range recent {
+				if strings.HasPrefix(recent[i].SubjectURL, "/admin/") {
+					recent[i].SubjectURL = ""
+				}
+			}
 		}
 		if err != nil {
 			fail(d, w, r, err)

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
@@ -166,4 +167,37 @@ func around(s, sub string) string {
 		return ""
 	}
 	return s[max(0, i-60):min(len(s), i+len(sub)+60)]
+}
+
+// TestHomeLinksOnlyPagesTheReaderMayOpen: a viewer's Home names a user or
+// partner subject but does not link it to its admin page (which answers
+// 403); an admin gets the link.
+func TestHomeLinksOnlyPagesTheReaderMayOpen(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	viewer, admin := b.login(t, auth.Viewer), b.login(t, auth.Admin)
+	if _, err := b.db.Pool.Exec(context.Background(), `INSERT INTO audit_events (actor, action, subject_type, subject_id)
+		SELECT 'system:seed', 'demo.user', 'user', id::text FROM users ORDER BY id LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		role auth.Role
+		c    *http.Client
+		link bool
+	}{{auth.Viewer, viewer, false}, {auth.Admin, admin, true}} {
+		c := tc.c
+		_, body := b.get(t, c, "/")
+		var named, linked bool
+		for _, n := range byTestID(t, body, "audit-subject") {
+			if strings.Contains(textOf(n), "@") {
+				named = true
+				for _, a := range nodesOf(n, "a") {
+					linked = linked || strings.HasPrefix(attr(a, "href"), "/admin/users/")
+				}
+			}
+		}
+		if !named || linked != tc.link {
+			t.Errorf("%s: user subject named=%v linked=%v; want named, linked=%v", tc.role, named, linked, tc.link)
+		}
+	}
 }
