@@ -107,22 +107,7 @@ func ListDisputePage(ctx context.Context, db DBTX, q DisputePageQuery) (DisputeP
 		return p, nil
 	}
 	newest, oldest := ds[0].ID, ds[len(ds)-1].ID
-	switch {
-	case q.After > 0:
-		p.Older = oldest
-		if more {
-			p.Newer = newest
-		}
-	case q.Before > 0:
-		p.Newer = newest
-		if more {
-			p.Older = oldest
-		}
-	default:
-		if more {
-			p.Older = oldest
-		}
-	}
+	p.Older, p.Newer = keysetNeighbours(q.After, q.Before, more, newest, oldest)
 	return p, nil
 }
 
@@ -141,4 +126,28 @@ func scanDispute(r pgx.CollectableRow) (Dispute, error) {
 	err := r.Scan(&d.ID, &d.ItemID, &d.AuthRef, &d.BatchID, &d.PartyID, &d.PartnerName, &d.Period, &d.State,
 		&d.PartnerNote, &d.DecidedBy, &d.DecidedAt, &d.DecisionNote, &d.CreatedAt)
 	return d, err
+}
+
+// keysetNeighbours gives the cursors of the pages around a newest-first
+// keyset page (0: none): a page read after a cursor always has an older
+// one, a page read before a cursor always has a newer one, and more tells
+// whether rows lie beyond the page in the direction it was read.
+func keysetNeighbours(after, before int64, more bool, newest, oldest int64) (older, newer int64) {
+	switch {
+	case after > 0:
+		older = oldest
+		if more {
+			newer = newest
+		}
+	case before > 0:
+		newer = newest
+		if more {
+			older = oldest
+		}
+	default:
+		if more {
+			older = oldest
+		}
+	}
+	return older, newer
 }

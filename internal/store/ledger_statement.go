@@ -126,21 +126,6 @@ func DriverStatementPage(ctx context.Context, db DBTX, q StatementPageQuery) (St
 		p.Lines = append(p.Lines, x.l)
 	}
 	p.Opening = running
-	switch {
-	case q.After > 0:
-		p.Older = oldest
-		if more {
-			p.Newer = newest
-		}
-	case q.Before > 0:
-		p.Newer = newest
-		if more {
-			p.Older = oldest
-		}
-	default:
-		if more {
-			p.Older = oldest
-		}
-	}
+	p.Older, p.Newer = keysetNeighbours(q.After, q.Before, more, newest, oldest)
 	return p, nil
 }
