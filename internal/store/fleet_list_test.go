@@ -18,7 +18,7 @@ func TestBrowseFleetPageShowsTimesInTheZone(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
 	loadFleet(t, db, smallFleet())
-	la := []string{"LA", vin1, "1A01", "2025-01-01 00:00", "2025-02-10 14:00", "yes", "Dana One (primary)"}
+	la := []string{"LA", vin1, "1A01", "Jan 1, 2025 12:00 AM EST", "Feb 10, 2025 2:00 PM EST", "yes", "Dana One (primary)"}
 	p, err := store.BrowseFleetPage(ctx, db.Pool, store.FleetLeases, "", 1, 50, ny)
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +30,7 @@ func TestBrowseFleetPageShowsTimesInTheZone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Rows) != 1 || p.Rows[0][3] != "2025-01-01 05:00" || p.Rows[0][4] != "2025-02-10 19:00" {
+	if len(p.Rows) != 1 || p.Rows[0][3] != "Jan 1, 2025 5:00 AM UTC" || p.Rows[0][4] != "Feb 10, 2025 7:00 PM UTC" {
 		t.Fatalf("lease LA in UTC: %v", p.Rows)
 	}
 	for _, e := range []string{store.FleetMedallions, store.FleetDrivers, store.FleetVehicles, store.FleetPlates, store.FleetTags, store.FleetLeaseDrivers} {
@@ -39,7 +39,7 @@ func TestBrowseFleetPageShowsTimesInTheZone(t *testing.T) {
 		}
 	}
 	p, err = store.BrowseFleetPage(ctx, db.Pool, store.FleetTags, "1111", 1, 50, ny)
-	if err != nil || len(p.Rows) != 2 || p.Rows[0][2] != "2025-01-01 00:00" || p.Rows[0][3] != "2025-03-01 00:00" || p.Rows[1][3] != "open" {
+	if err != nil || len(p.Rows) != 2 || p.Rows[0][2] != "Jan 1, 2025 12:00 AM EST" || p.Rows[0][3] != "Mar 1, 2025 12:00 AM EST" || p.Rows[1][3] != "open" {
 		t.Fatalf("tag 1111: %v, %v", p.Rows, err)
 	}
 }
