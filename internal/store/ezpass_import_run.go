@@ -97,7 +97,7 @@ func RunEZPassImport(ctx context.Context, pool *pgxpool.Pool, importID int64, op
 	}()
 	if _, err := pool.Exec(ctx, `UPDATE ezpass_imports SET status = 'running', started_at = clock_timestamp(), finished_at = NULL,
 		message = 'Reading the file…', format = '', rows_read = 0, inserted = 0, duplicates = 0, conflicts = 0, errors = 0,
-		tolls = 0, credits = 0, payments = 0, tag_fees = 0, excluded = 0 WHERE id = $1`, importID); err != nil {
+		tolls = 0, credits = 0, payments = 0, tag_fees = 0, excluded = 0, bytes_read = 0, bytes_total = 0 WHERE id = $1`, importID); err != nil {
 		return imp, err
 	}
 
@@ -173,54 +173,26 @@ func loadImport(ctx context.Context, pool *pgxpool.Pool, tx pgx.Tx, imp EZPassIm
 	if _, err := tx.Exec(ctx, stagingSQL); err != nil {
 		return res, err
 	}
-	src := &stagingSource{ctx: ctx, pool: pool, rd: rd, imp: imp, every: opts.ProgressEvery, format: res.format, maxErrors: opts.MaxRowErrors}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ezpass_staging"}, stagingCols, src); err != nil {
-		return res, err
-	}
-	res.read, res.errors = src.read, src.errors
-	if src.fileErr != nil {
-		res.fileErr = src.fileErr.Error()
-		return res, nil
-	}
-	if src.errors >= src.maxErrors {
-		// Too many unreadable rows: keep them for diagnosis, apply nothing.
-		res.fileErr = fmt.Sprintf("The import stopped after %d rows that could not be read (at line %d): "+
-			"this file is probably not an E-ZPass export. Nothing was imported; see the row errors below, "+
-			"then export the transaction report from the E-ZPass account and upload it.", src.errors, src.lastLine)
-		return res, storeRowErrors(ctx, tx, imp.ID)
-	}
-	if _, err := pool.Exec(ctx, `UPDATE ezpass_imports SET rows_read = $2, errors = $3, format = $4,
-		message = 'Storing the transactions…' WHERE id = $1`, imp.ID, res.read, res.errors, res.format); err != nil {
-		return res, err
-	}
-	// Statistics of the staged rows, so that the planner joins them to the
-	// stored transactions by index or hash rather than by nested loops.
-	if _, err := tx.Exec(ctx, `ANALYZE ezpass_staging`); err != nil {
-		return res, err
-	}
 	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
 		return res, err
 	}
-	rows, err := tx.Query(ctx, applySQL, imp.Account, imp.ID)
-	if err != nil {
+	ld := &chunkLoader{tx: tx, pool: pool, imp: imp, format: res.format, maxErrors: opts.MaxRowErrors, res: &res}
+	st := &stager{rd: rd, chunkRows: opts.ProgressEvery, maxErrors: opts.MaxRowErrors}
+	if err := runChunks(ctx, st, ld); err != nil {
 		return res, err
 	}
-	for rows.Next() {
-		var kind string
-		var valid, ins, conf int
-		if err := rows.Scan(&kind, &valid, &ins, &conf); err != nil {
-			rows.Close()
-			return res, err
-		}
-		res.kinds[kind] = valid
-		res.inserted += ins
-		res.conflict += conf
-	}
-	if err := rows.Err(); err != nil {
-		return res, err
-	}
-	if res.errors > 0 {
-		return res, storeRowErrors(ctx, tx, imp.ID)
+	res.read, res.errors = st.read, st.errors
+	switch {
+	case st.fileErr != nil:
+		// The file stopped being readable: nothing of it is applied.
+		res.fileErr = st.fileErr.Error()
+		return res, ld.undo(ctx, true)
+	case st.errors >= st.maxErrors:
+		// Too many unreadable rows: keep them for diagnosis, apply nothing.
+		res.fileErr = fmt.Sprintf("The import stopped after %d rows that could not be read (at line %d): "+
+			"this file is probably not an E-ZPass export. Nothing was imported; see the row errors below, "+
+			"then export the transaction report from the E-ZPass account and upload it.", st.errors, st.lastLine)
+		return res, ld.undo(ctx, false)
 	}
 	return res, nil
 }
@@ -359,78 +331,105 @@ func foldSQL(col string) string {
 	return `upper(regexp_replace(btrim(` + col + `), '\s+', ' ', 'g'))`
 }
 
-// stagingSource feeds the parser's rows to COPY and publishes progress.
-type stagingSource struct {
-	ctx    context.Context
-	pool   *pgxpool.Pool
-	rd     *ezpass.Reader
-	imp    EZPassImport
-	every  int
-	format string
+// stagedChunk is a run of parsed rows on its way to the staging table.
+type stagedChunk struct {
+	rows   [][]any // staging values, one slice of flat per row
+	flat   []any
+	errors int // row errors among rows
+	// Through the end of this chunk:
+	read, errorsTotal, lastLine int
+	bytesRead, bytesTotal       int64
+	// stop: the import fails (a final file error or too many row errors);
+	// the chunk's good rows are not applied. fileErr: the file became
+	// unreadable (its row errors are not kept either).
+	stop, fileErr bool
+}
 
+func newStagedChunk(rows int) *stagedChunk {
+	return &stagedChunk{rows: make([][]any, 0, rows), flat: make([]any, rows*len(stagingCols))}
+}
+
+// next returns the values of one more row, to be filled in full.
+func (c *stagedChunk) next() []any {
+	w := len(stagingCols)
+	i := len(c.rows)
+	vals := c.flat[i*w : (i+1)*w : (i+1)*w]
+	c.rows = append(c.rows, vals)
+	return vals
+}
+
+// stager turns the parser's rows into staging values, a chunk at a time
+// (it runs on its own goroutine, the only one using rd).
+type stager struct {
+	rd        *ezpass.Reader
+	chunkRows int
 	maxErrors int
-	lastLine  int
 
-	n       int64
-	read    int
-	errors  int
-	vals    []any
-	err     error // database error while publishing progress
-	fileErr error // the file stopped being readable part-way
+	n        int64
+	read     int
+	errors   int
+	lastLine int
+	fileErr  error // the file stopped being readable part-way
 }
 
-// Next reads the next row; a final parser error ends the copy normally and
-// is kept in fileErr, so that the transaction stays usable to record it.
-func (s *stagingSource) Next() bool {
-	if s.err != nil || s.fileErr != nil || s.errors >= s.maxErrors {
-		return false
-	}
-	row, err := s.rd.Next()
-	if errors.Is(err, io.EOF) {
-		return false
-	}
-	var rowErr *ezpass.RowError
-	switch {
-	case errors.As(err, &rowErr):
-		s.errors++
-		s.vals = s.errorValues(row, rowErr)
-		s.lastLine = rowErr.Line
-	case err != nil:
-		s.fileErr = err
-		return false
-	default:
-		s.vals = s.rowValues(row)
-	}
-	s.read++
-	if s.read%s.every == 0 {
-		if _, err := s.pool.Exec(s.ctx, `UPDATE ezpass_imports SET rows_read = $2, errors = $3, format = $4 WHERE id = $1`,
-			s.imp.ID, s.read, s.errors, s.format); err != nil {
-			s.err = err
-			return false
+// fill reads rows into c until it holds chunkRows, the file ends, it
+// becomes unreadable, the row errors reach the cap or ctx ends; more is
+// whether reading goes on.
+func (s *stager) fill(ctx context.Context, c *stagedChunk) (more bool) {
+	c.rows, c.errors, c.stop, c.fileErr = c.rows[:0], 0, false, false
+	more = true
+	for len(c.rows) < s.chunkRows {
+		if s.errors >= s.maxErrors {
+			c.stop, more = true, false
+			break
 		}
+		if s.read%1024 == 0 && ctx.Err() != nil {
+			more = false
+			break
+		}
+		row, err := s.rd.Next()
+		if errors.Is(err, io.EOF) {
+			more = false
+			break
+		}
+		var rowErr *ezpass.RowError
+		switch {
+		case errors.As(err, &rowErr):
+			s.errors++
+			c.errors++
+			s.errorValues(c.next(), row, rowErr)
+			s.lastLine = rowErr.Line
+		case err != nil:
+			s.fileErr = err
+			c.stop, c.fileErr, more = true, true, false
+		default:
+			s.rowValues(c.next(), row)
+		}
+		if err != nil && rowErr == nil {
+			break
+		}
+		s.read++
 	}
-	return true
+	if s.errors >= s.maxErrors {
+		c.stop, more = true, false
+	}
+	c.read, c.errorsTotal, c.lastLine = s.read, s.errors, s.lastLine
+	c.bytesRead, c.bytesTotal = s.rd.Progress()
+	return more
 }
 
-// Values returns the current row's staging values.
-func (s *stagingSource) Values() ([]any, error) { return s.vals, nil }
-
-// Err reports a database error met while publishing progress.
-func (s *stagingSource) Err() error { return s.err }
-
-func (s *stagingSource) errorValues(row ezpass.Row, e *ezpass.RowError) []any {
+func (s *stager) errorValues(vals []any, row ezpass.Row, e *ezpass.RowError) {
 	s.n++
 	line := e.Line
 	if line == 0 {
 		line = row.Line
 	}
-	vals := make([]any, len(stagingCols))
+	clear(vals)
 	vals[0], vals[1] = s.n, line
 	vals[19], vals[20], vals[21] = e.Column, e.Value, e.Message
-	return vals
 }
 
-func (s *stagingSource) rowValues(r ezpass.Row) []any {
+func (s *stager) rowValues(vals []any, r ezpass.Row) {
 	s.n++
 	key := r.LaneTxnID
 	var lane any
@@ -448,9 +447,178 @@ func (s *stagingSource) rowValues(r ezpass.Row) []any {
 	if !r.PostedOn.IsZero() {
 		postedOn = r.PostedOn
 	}
-	return []any{s.n, r.Line, key, lane, RowHash(r, key), string(r.Kind), r.ExcludedReason,
-		r.TagOrPlate, nullText(r.Tag), nullText(r.PlateState), nullText(r.Plate), r.Agency, r.EntryPlaza, exit,
-		r.Class, r.TxnAt, postedOn, r.AmountCents, string(raw), nil, nil, nil}
+	vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6] = s.n, r.Line, key, lane, RowHash(r, key), string(r.Kind), r.ExcludedReason
+	vals[7], vals[8], vals[9], vals[10], vals[11], vals[12], vals[13] = r.TagOrPlate, nullText(r.Tag), nullText(r.PlateState), nullText(r.Plate), r.Agency, r.EntryPlaza, exit
+	vals[14], vals[15], vals[16], vals[17], vals[18] = r.Class, r.TxnAt, postedOn, r.AmountCents, string(raw)
+	vals[19], vals[20], vals[21] = nil, nil, nil
+}
+
+// chunkDepth is how many chunks exist at once: one being parsed, one
+// waiting, one being stored. Memory stays at chunkDepth chunks of rows
+// whatever the file's size.
+const chunkDepth = 3
+
+// runChunks is the import's pipeline: the parser fills chunks of rows on
+// its own goroutine while ld stores the previous ones (COPY into staging,
+// then the set-based apply), so that parsing and the database work overlap.
+// The chunks circulate through two bounded channels (chunkDepth in all).
+// The first error of ld cancels the parser; a panic while parsing is an
+// error; runChunks returns only once the parser's goroutine has ended.
+func runChunks(ctx context.Context, st *stager, ld *chunkLoader) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	free := make(chan *stagedChunk, chunkDepth)
+	full := make(chan *stagedChunk, chunkDepth)
+	for range chunkDepth {
+		free <- newStagedChunk(st.chunkRows)
+	}
+	var parseErr error
+	parsed := make(chan struct{})
+	go func() {
+		defer close(parsed)
+		defer close(full)
+		defer func() {
+			if p := recover(); p != nil {
+				parseErr = fmt.Errorf("ezpass import: parser panic: %v", p)
+			}
+		}()
+		for {
+			var c *stagedChunk
+			select {
+			case c = <-free:
+			case <-ctx.Done():
+				return
+			}
+			more := st.fill(ctx, c)
+			select {
+			case full <- c:
+			case <-ctx.Done():
+				return
+			}
+			if !more {
+				return
+			}
+		}
+	}()
+	var err error
+	for c := range full {
+		if err == nil && ctx.Err() == nil {
+			if err = ld.store(ctx, c); err != nil {
+				cancel()
+			}
+		}
+		free <- c // never blocks: at most chunkDepth chunks exist
+	}
+	<-parsed
+	if err == nil {
+		err = parseErr
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	return err
+}
+
+// chunkLoader stores chunks of staged rows in the import's transaction and
+// publishes the import's progress after each.
+type chunkLoader struct {
+	tx        pgx.Tx
+	pool      *pgxpool.Pool
+	imp       EZPassImport
+	format    string
+	maxErrors int
+	res       *importResult
+	analyzed  bool
+}
+
+// store COPYs a chunk into the (empty) staging table and, unless the
+// import is stopping, applies it: applySQL over the chunk sees the rows of
+// the earlier chunks as stored (same transaction), so that applying the
+// file chunk by chunk, in order, stores exactly what applying it at once
+// would (the first row of a key is the original, a later one with other
+// data a conflict, the same data a duplicate). Row errors go to the
+// import's errors in file order; the staging table is emptied again.
+func (l *chunkLoader) store(ctx context.Context, c *stagedChunk) error {
+	tx := l.tx
+	if len(c.rows) > 0 && (!c.stop || c.errors > 0 && !c.fileErr) {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ezpass_staging"}, stagingCols, pgx.CopyFromRows(c.rows)); err != nil {
+			return err
+		}
+		if !c.stop && len(c.rows) > c.errors {
+			if !l.analyzed {
+				// Statistics of the staged rows (chunks are alike, the
+				// first one stands for all), so that the planner joins them
+				// to the stored transactions by index or hash rather than
+				// by nested loops.
+				if _, err := tx.Exec(ctx, `ANALYZE ezpass_staging`); err != nil {
+					return err
+				}
+				l.analyzed = true
+			}
+			if err := l.apply(ctx); err != nil {
+				return err
+			}
+		}
+		if c.errors > 0 {
+			if err := storeRowErrors(ctx, tx, l.imp.ID); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `TRUNCATE ezpass_staging`); err != nil {
+			return err
+		}
+	}
+	if c.stop {
+		return nil
+	}
+	res := l.res
+	valid := 0
+	for _, n := range res.kinds {
+		valid += n
+	}
+	_, err := l.pool.Exec(ctx, `UPDATE ezpass_imports SET rows_read = $2, errors = $3, format = $4, inserted = $5,
+		duplicates = $6, conflicts = $7, tolls = $8, credits = $9, payments = $10, tag_fees = $11, excluded = $12,
+		bytes_read = $13, bytes_total = $14 WHERE id = $1`,
+		l.imp.ID, c.read, c.errorsTotal, l.format, res.inserted, valid-res.inserted-res.conflict, res.conflict,
+		res.kinds["toll"], res.kinds["credit"], res.kinds["payment"], res.kinds["tag_fee"], res.kinds["excluded"],
+		c.bytesRead, c.bytesTotal)
+	return err
+}
+
+// apply runs applySQL over the staged chunk and adds up its counts.
+func (l *chunkLoader) apply(ctx context.Context) error {
+	rows, err := l.tx.Query(ctx, applySQL, l.imp.Account, l.imp.ID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var kind string
+		var valid, ins, conf int
+		if err := rows.Scan(&kind, &valid, &ins, &conf); err != nil {
+			rows.Close()
+			return err
+		}
+		l.res.kinds[kind] += valid
+		l.res.inserted += ins
+		l.res.conflict += conf
+	}
+	return rows.Err()
+}
+
+// undo takes back what the chunks applied before the import turned out to
+// fail (nothing of a failed import is stored), and its row errors too when
+// the file itself became unreadable (as before chunking: its row errors
+// were never stored).
+func (l *chunkLoader) undo(ctx context.Context, rowErrors bool) error {
+	l.res.kinds, l.res.inserted, l.res.conflict = map[string]int{}, 0, 0
+	if _, err := l.tx.Exec(ctx, `DELETE FROM ezpass_transactions WHERE import_id = $1`, l.imp.ID); err != nil {
+		return err
+	}
+	if rowErrors {
+		_, err := l.tx.Exec(ctx, `DELETE FROM ezpass_import_errors WHERE import_id = $1`, l.imp.ID)
+		return err
+	}
+	return nil
 }
 
 func nullText(s string) any {
