@@ -34,6 +34,9 @@ type Env struct {
 	Dir      string
 	Scale    float64 // 1 = the sizes stated in the issues; smaller for a quick run
 	Out      io.Writer
+	// CPUProfile, when set, is the file name prefix of CPU profiles that
+	// sections write of their main step (e.g. PREFIX.xlsx-import.pprof).
+	CPUProfile string
 }
 
 // section is one benchmark area.
@@ -59,6 +62,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	only := fs.String("only", "", "comma-separated sections to run (ezpass-import, ezpass-match, faulty, web; or faulty-pipeline, faulty-ladder alone)")
 	dir := fs.String("dir", "", "working directory for generated files (default: a temporary one)")
 	admin := fs.String("db", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL admin URL")
+	cpuProfile := fs.String("cpuprofile", "", "file name prefix for CPU profiles of the sections' main steps (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,7 +75,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		defer os.RemoveAll(d)
 		workDir = d
 	}
-	env := Env{AdminURL: *admin, Dir: workDir, Scale: *scale, Out: stdout}
+	env := Env{AdminURL: *admin, Dir: workDir, Scale: *scale, Out: stdout, CPUProfile: *cpuProfile}
 	var rows []Row
 	for _, s := range sections() {
 		named := strings.Contains(","+*only+",", ","+s.name+",")
