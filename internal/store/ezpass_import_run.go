@@ -652,9 +652,12 @@ func foldName(s string) string { return strings.ToUpper(strings.Join(strings.Fie
 // kept failing until the job gave up) as failed with msg, unless it has
 // already finished; it is audited.
 func FailEZPassImport(ctx context.Context, pool *pgxpool.Pool, importID int64, msg string) error {
+	// FOR NO KEY UPDATE: a running import's transaction holds KEY SHARE on
+	// its row (the foreign key of the transactions it stores chunk by
+	// chunk); a stronger lock would wait for the whole import.
 	return InTx(ctx, pool, func(tx pgx.Tx) error {
 		var actor, status string
-		err := tx.QueryRow(ctx, `SELECT created_by, status FROM ezpass_imports WHERE id = $1 FOR UPDATE`, importID).Scan(&actor, &status)
+		err := tx.QueryRow(ctx, `SELECT created_by, status FROM ezpass_imports WHERE id = $1 FOR NO KEY UPDATE`, importID).Scan(&actor, &status)
 		if err != nil {
 			return notFound(err, fmt.Sprintf("E-ZPass import #%d", importID))
 		}
@@ -688,7 +691,7 @@ func FailStrandedEZPassImports(ctx context.Context, pool *pgxpool.Pool, msg stri
 	for _, id := range ids {
 		err := InTx(ctx, pool, func(tx pgx.Tx) error {
 			var actor, status, account string
-			err := tx.QueryRow(ctx, `SELECT created_by, status, account FROM ezpass_imports WHERE id = $1 FOR UPDATE`, id).
+			err := tx.QueryRow(ctx, `SELECT created_by, status, account FROM ezpass_imports WHERE id = $1 FOR NO KEY UPDATE`, id).
 				Scan(&actor, &status, &account)
 			if err != nil || status != ImportRunning {
 				return err
