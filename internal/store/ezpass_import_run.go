@@ -370,6 +370,8 @@ type stager struct {
 	errors   int
 	lastLine int
 	fileErr  error // the file stopped being readable part-way
+
+	buf, hashBuf []byte // reused for each row's JSON and hash input
 }
 
 // fill reads rows into c until it holds chunkRows, the file ends, it
@@ -431,6 +433,9 @@ func (s *stager) errorValues(vals []any, row ezpass.Row, e *ezpass.RowError) {
 
 func (s *stager) rowValues(vals []any, r ezpass.Row) {
 	s.n++
+	if s.hashBuf == nil {
+		s.hashBuf = make([]byte, 0, 512)
+	}
 	key := r.LaneTxnID
 	var lane any
 	if key != "" {
@@ -442,14 +447,14 @@ func (s *stager) rowValues(vals []any, r ezpass.Row) {
 	if exit == "" {
 		exit = r.Plaza
 	}
-	raw, _ := r.Raw.MarshalJSON() // strings only: cannot fail
+	s.buf = r.Raw.AppendJSON(s.buf[:0])
 	var postedOn any
 	if !r.PostedOn.IsZero() {
 		postedOn = r.PostedOn
 	}
-	vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6] = s.n, r.Line, key, lane, RowHash(r, key), string(r.Kind), r.ExcludedReason
+	vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6] = s.n, r.Line, key, lane, rowHash(s.hashBuf[:0], r, key), string(r.Kind), r.ExcludedReason
 	vals[7], vals[8], vals[9], vals[10], vals[11], vals[12], vals[13] = r.TagOrPlate, nullText(r.Tag), nullText(r.PlateState), nullText(r.Plate), r.Agency, r.EntryPlaza, exit
-	vals[14], vals[15], vals[16], vals[17], vals[18] = r.Class, r.TxnAt, postedOn, r.AmountCents, string(raw)
+	vals[14], vals[15], vals[16], vals[17], vals[18] = r.Class, r.TxnAt, postedOn, r.AmountCents, string(s.buf)
 	vals[19], vals[20], vals[21] = nil, nil, nil
 }
 
@@ -633,20 +638,58 @@ func nullText(s string) any {
 // key and the same hash are the same transaction, a different hash is a
 // conflict. Formatting, posting date and balance columns do not count.
 func RowHash(r ezpass.Row, key string) string {
-	h := sha256.New()
-	for _, part := range []string{
-		"ezpass-row-v1", key, r.TxnAt.UTC().Format(time.RFC3339), r.Tag, r.PlateState, r.Plate,
-		foldName(r.Agency), foldName(r.EntryPlaza), foldName(r.ExitPlaza), foldName(r.Plaza), foldName(r.Class),
-		strconv.FormatInt(r.AmountCents, 10), string(r.Kind),
-	} {
-		h.Write([]byte(part))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	var stack [512]byte
+	return rowHash(stack[:0], r, key)
 }
 
-// foldName compares names ignoring case and runs of spaces.
-func foldName(s string) string { return strings.ToUpper(strings.Join(strings.Fields(s), " ")) }
+// rowHash is RowHash hashing in buf (its capacity reused): the parts, each
+// followed by a NUL byte, hashed at once.
+func rowHash(buf []byte, r ezpass.Row, key string) string {
+	part := func(s string) {
+		buf = append(buf, s...)
+		buf = append(buf, 0)
+	}
+	part("ezpass-row-v1")
+	part(key)
+	buf = r.TxnAt.UTC().AppendFormat(buf, time.RFC3339)
+	buf = append(buf, 0)
+	part(r.Tag)
+	part(r.PlateState)
+	part(r.Plate)
+	for _, name := range []string{r.Agency, r.EntryPlaza, r.ExitPlaza, r.Plaza, r.Class} {
+		part(foldName(name))
+	}
+	buf = strconv.AppendInt(buf, r.AmountCents, 10)
+	buf = append(buf, 0)
+	part(string(r.Kind))
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:])
+}
+
+// foldName compares names ignoring case and runs of spaces. A name already
+// folded (upper-case ASCII, single inner spaces) is returned as it is.
+func foldName(s string) string {
+	prevSpace := true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 0x80 || c >= 'a' && c <= 'z' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r':
+			return foldNameSlow(s)
+		case c == ' ':
+			if prevSpace {
+				return foldNameSlow(s)
+			}
+			prevSpace = true
+		default:
+			prevSpace = false
+		}
+	}
+	if prevSpace && s != "" {
+		return foldNameSlow(s)
+	}
+	return s
+}
+
+func foldNameSlow(s string) string { return strings.ToUpper(strings.Join(strings.Fields(s), " ")) }
 
 // FailEZPassImport ends an import that could not be run (e.g. the database
 // kept failing until the job gave up) as failed with msg, unless it has
