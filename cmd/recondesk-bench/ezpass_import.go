@@ -52,7 +52,9 @@ func ezpassImportBench(ctx context.Context, env Env) ([]Row, error) {
 	n := max(1000, int(1_000_000*env.Scale))
 	label := fmt.Sprintf("%s rows", eiCount(n))
 
-	pool, drop, err := migratedDatabase(ctx, env, "recondesk_bench_ezpass_import")
+	// The process id in the name: two runs at once (say, before and after a
+	// change) must not drop each other's database.
+	pool, drop, err := migratedDatabase(ctx, env, fmt.Sprintf("recondesk_bench_ezpass_import_%d", os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
