@@ -18,8 +18,9 @@ import (
 	"recondesk/internal/ezpass"
 )
 
-// DefaultProgressEvery is how many rows an import reads between two
-// progress updates of its counters.
+// DefaultProgressEvery is how many rows an import reads into one chunk: it
+// COPYs and applies a chunk at a time, and publishes its progress after
+// each.
 const DefaultProgressEvery = 5000
 
 // DefaultMaxRowErrors is how many unreadable rows stop an import: a file
@@ -34,7 +35,8 @@ type ImportOptions struct {
 	MaxXLSXUnzipBytes int64
 	// TempDir receives the file while it is read; empty means the system default.
 	TempDir string
-	// ProgressEvery is the number of rows between progress updates; 0 means DefaultProgressEvery.
+	// ProgressEvery is the number of rows of a chunk (one COPY and apply
+	// step, then a progress update); 0 means DefaultProgressEvery.
 	ProgressEvery int
 	// MaxRowErrors stops an import at this many row errors (failed, nothing
 	// applied); 0 means DefaultMaxRowErrors.
@@ -49,11 +51,12 @@ type ImportOptions struct {
 const importLockSQL = `SELECT pg_advisory_xact_lock(hashtextextended('ezpass.import:' || $1, 0))`
 
 // RunEZPassImport loads a queued import: it waits for the account's import
-// lock, reads the stored file with the streaming parser, COPYs every row
-// (good or bad) into a temporary staging table while publishing progress,
-// then applies the dedupe and conflict rules in one set-based statement,
-// stores the row errors and the final counters and status, audits and
-// calls opts.Finish — all in one transaction, so an interrupted run leaves
+// lock, reads the stored file with the streaming parser and, in chunks of
+// rows while the parser reads the next ones (see runChunks), COPYs every
+// row (good or bad) into a temporary staging table, applies the dedupe and
+// conflict rules to it in one set-based statement and publishes progress;
+// then it stores the final counters and status, audits and calls
+// opts.Finish — all in one transaction, so an interrupted run leaves
 // nothing behind and can simply run again. An import that already finished
 // is returned unchanged. An unreadable file is not an error: the import
 // ends as failed with the parser's message.
