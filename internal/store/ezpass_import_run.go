@@ -179,6 +179,15 @@ func loadImport(ctx context.Context, pool *pgxpool.Pool, tx pgx.Tx, imp EZPassIm
 	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
 		return res, err
 	}
+	// The stored transactions are probed through their indexes whatever
+	// their statistics say: the table grows chunk by chunk inside this
+	// transaction (and autovacuum is off), so a plan made while it looked
+	// empty — a sequential scan per probe, cached with the prepared
+	// statement — would make each chunk slower than the last. The staging
+	// table has no index and is read sequentially as before.
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		return res, err
+	}
 	ld := &chunkLoader{tx: tx, pool: pool, imp: imp, format: res.format, maxErrors: opts.MaxRowErrors, res: &res}
 	st := &stager{rd: rd, chunkRows: opts.ProgressEvery, maxErrors: opts.MaxRowErrors}
 	if err := runChunks(ctx, st, ld); err != nil {
