@@ -179,15 +179,6 @@ func loadImport(ctx context.Context, pool *pgxpool.Pool, tx pgx.Tx, imp EZPassIm
 	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
 		return res, err
 	}
-	// The stored transactions are probed through their indexes whatever
-	// their statistics say: the table grows chunk by chunk inside this
-	// transaction (and autovacuum is off), so a plan made while it looked
-	// empty — a sequential scan per probe, cached with the prepared
-	// statement — would make each chunk slower than the last. The staging
-	// table has no index and is read sequentially as before.
-	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
-		return res, err
-	}
 	ld := &chunkLoader{tx: tx, pool: pool, imp: imp, format: res.format, maxErrors: opts.MaxRowErrors, res: &res}
 	st := &stager{rd: rd, chunkRows: opts.ProgressEvery, maxErrors: opts.MaxRowErrors}
 	if err := runChunks(ctx, st, ld); err != nil {
@@ -604,7 +595,11 @@ func (l *chunkLoader) store(ctx context.Context, c *stagedChunk) error {
 
 // apply runs applySQL over the staged chunk and adds up its counts.
 func (l *chunkLoader) apply(ctx context.Context) error {
-	rows, err := l.tx.Query(ctx, applySQL, l.imp.Account, l.imp.ID)
+	// Planned afresh for every chunk (no cached generic plan): the stored
+	// transactions grow chunk by chunk inside this transaction, and a plan
+	// made while the table looked empty (a scan per probe) would make each
+	// chunk slower than the last.
+	rows, err := l.tx.Query(ctx, applySQL, pgx.QueryExecModeExec, l.imp.Account, l.imp.ID)
 	if err != nil {
 		return err
 	}
