@@ -75,7 +75,7 @@ func TestEZPassImportProgressAdvances(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 		if mid.Status != store.ImportRunning || mid.BytesRead <= 0 || mid.BytesRead >= mid.BytesTotal ||
-			mid.RowsRead <= 0 || mid.RowsRead >= n || mid.Inserted <= 0 {
+			mid.RowsRead <= 0 || mid.RowsRead >= n {
 			t.Errorf("%s mid-import: %s, %d rows read, %d inserted, %d of %d bytes; want running, 0 < bytes read < total, live counts",
 				tc.name, mid.Status, mid.RowsRead, mid.Inserted, mid.BytesRead, mid.BytesTotal)
 		}

@@ -185,17 +185,32 @@ func loadImport(ctx context.Context, pool *pgxpool.Pool, tx pgx.Tx, imp EZPassIm
 		return res, err
 	}
 	res.read, res.errors = st.read, st.errors
-	switch {
-	case st.fileErr != nil:
+	if st.fileErr != nil {
 		// The file stopped being readable: nothing of it is applied.
 		res.fileErr = st.fileErr.Error()
-		return res, ld.undo(ctx, true)
-	case st.errors >= st.maxErrors:
+		return res, nil
+	}
+	if st.errors >= st.maxErrors {
 		// Too many unreadable rows: keep them for diagnosis, apply nothing.
 		res.fileErr = fmt.Sprintf("The import stopped after %d rows that could not be read (at line %d): "+
 			"this file is probably not an E-ZPass export. Nothing was imported; see the row errors below, "+
 			"then export the transaction report from the E-ZPass account and upload it.", st.errors, st.lastLine)
-		return res, ld.undo(ctx, false)
+		return res, storeRowErrors(ctx, tx, imp.ID)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE ezpass_imports SET rows_read = $2, errors = $3, format = $4,
+		message = 'Storing the transactions…' WHERE id = $1`, imp.ID, res.read, res.errors, res.format); err != nil {
+		return res, err
+	}
+	// Statistics of the staged rows, so that the planner joins them to the
+	// stored transactions by index or hash rather than by nested loops.
+	if _, err := tx.Exec(ctx, `ANALYZE ezpass_staging`); err != nil {
+		return res, err
+	}
+	if err := ld.apply(ctx); err != nil {
+		return res, err
+	}
+	if res.errors > 0 {
+		return res, storeRowErrors(ctx, tx, imp.ID)
 	}
 	return res, nil
 }
@@ -539,67 +554,27 @@ type chunkLoader struct {
 	analyzed  bool
 }
 
-// store COPYs a chunk into the (empty) staging table and, unless the
-// import is stopping, applies it: applySQL over the chunk sees the rows of
-// the earlier chunks as stored (same transaction), so that applying the
-// file chunk by chunk, in order, stores exactly what applying it at once
-// would (the first row of a key is the original, a later one with other
-// data a conflict, the same data a duplicate). Row errors go to the
-// import's errors in file order; the staging table is emptied again.
+// store COPYs a chunk into the staging table (the rules are applied once
+// every row is staged: applying chunk by chunk made each chunk's probes of
+// the growing table slower) and publishes the import's progress.
 func (l *chunkLoader) store(ctx context.Context, c *stagedChunk) error {
-	tx := l.tx
-	if len(c.rows) > 0 && (!c.stop || c.errors > 0 && !c.fileErr) {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ezpass_staging"}, stagingCols, pgx.CopyFromRows(c.rows)); err != nil {
-			return err
-		}
-		if !c.stop && len(c.rows) > c.errors {
-			if !l.analyzed {
-				// Statistics of the staged rows (chunks are alike, the
-				// first one stands for all), so that the planner joins them
-				// to the stored transactions by index or hash rather than
-				// by nested loops.
-				if _, err := tx.Exec(ctx, `ANALYZE ezpass_staging`); err != nil {
-					return err
-				}
-				l.analyzed = true
-			}
-			if err := l.apply(ctx); err != nil {
-				return err
-			}
-		}
-		if c.errors > 0 {
-			if err := storeRowErrors(ctx, tx, l.imp.ID); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.Exec(ctx, `TRUNCATE ezpass_staging`); err != nil {
+	if len(c.rows) > 0 && !c.fileErr {
+		if _, err := l.tx.CopyFrom(ctx, pgx.Identifier{"ezpass_staging"}, stagingCols, pgx.CopyFromRows(c.rows)); err != nil {
 			return err
 		}
 	}
 	if c.stop {
 		return nil
 	}
-	res := l.res
-	valid := 0
-	for _, n := range res.kinds {
-		valid += n
-	}
-	_, err := l.pool.Exec(ctx, `UPDATE ezpass_imports SET rows_read = $2, errors = $3, format = $4, inserted = $5,
-		duplicates = $6, conflicts = $7, tolls = $8, credits = $9, payments = $10, tag_fees = $11, excluded = $12,
-		bytes_read = $13, bytes_total = $14 WHERE id = $1`,
-		l.imp.ID, c.read, c.errorsTotal, l.format, res.inserted, valid-res.inserted-res.conflict, res.conflict,
-		res.kinds["toll"], res.kinds["credit"], res.kinds["payment"], res.kinds["tag_fee"], res.kinds["excluded"],
-		c.bytesRead, c.bytesTotal)
+	_, err := l.pool.Exec(ctx, `UPDATE ezpass_imports SET rows_read = $2, errors = $3, format = $4,
+		bytes_read = $5, bytes_total = $6 WHERE id = $1`,
+		l.imp.ID, c.read, c.errorsTotal, l.format, c.bytesRead, c.bytesTotal)
 	return err
 }
 
-// apply runs applySQL over the staged chunk and adds up its counts.
+// apply runs applySQL over the staged rows and adds up its counts.
 func (l *chunkLoader) apply(ctx context.Context) error {
-	// Planned afresh for every chunk (no cached generic plan): the stored
-	// transactions grow chunk by chunk inside this transaction, and a plan
-	// made while the table looked empty (a scan per probe) would make each
-	// chunk slower than the last.
-	rows, err := l.tx.Query(ctx, applySQL, pgx.QueryExecModeExec, l.imp.Account, l.imp.ID)
+	rows, err := l.tx.Query(ctx, applySQL, l.imp.Account, l.imp.ID)
 	if err != nil {
 		return err
 	}
@@ -615,22 +590,6 @@ func (l *chunkLoader) apply(ctx context.Context) error {
 		l.res.conflict += conf
 	}
 	return rows.Err()
-}
-
-// undo takes back what the chunks applied before the import turned out to
-// fail (nothing of a failed import is stored), and its row errors too when
-// the file itself became unreadable (as before chunking: its row errors
-// were never stored).
-func (l *chunkLoader) undo(ctx context.Context, rowErrors bool) error {
-	l.res.kinds, l.res.inserted, l.res.conflict = map[string]int{}, 0, 0
-	if _, err := l.tx.Exec(ctx, `DELETE FROM ezpass_transactions WHERE import_id = $1`, l.imp.ID); err != nil {
-		return err
-	}
-	if rowErrors {
-		_, err := l.tx.Exec(ctx, `DELETE FROM ezpass_import_errors WHERE import_id = $1`, l.imp.ID)
-		return err
-	}
-	return nil
 }
 
 func nullText(s string) any {

@@ -757,8 +757,8 @@ func Progress(imp store.EZPassImport, now time.Time, tz *time.Location) templ.Co
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if imp.Active() && imp.BytesTotal == 0 {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<div><dt class=\"text-slate-600\">Inserted</dt><dd class=\"font-medium text-slate-500\" data-testid=\"count-inserted\" title=\"New transactions are counted as each batch of rows is stored\">counted as rows are stored</dd></div>")
+		if imp.Active() {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<div><dt class=\"text-slate-600\">Inserted</dt><dd class=\"font-medium text-slate-500\" data-testid=\"count-inserted\" title=\"New transactions are stored in one step once every row is read\">counted at the end</dd></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
