@@ -482,8 +482,8 @@ func (s *stager) rowValues(vals []any, r ezpass.Row) {
 const chunkDepth = 3
 
 // runChunks is the import's pipeline: the parser fills chunks of rows on
-// its own goroutine while ld stores the previous ones (COPY into staging,
-// then the set-based apply), so that parsing and the database work overlap.
+// its own goroutine while ld COPYs the previous ones into staging (the
+// set-based apply follows once all are staged), so that they overlap.
 // The chunks circulate through two bounded channels (chunkDepth in all).
 // The first error of ld cancels the parser; a panic while parsing is an
 // error; runChunks returns only once the parser's goroutine has ended.
