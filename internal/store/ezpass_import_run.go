@@ -291,7 +291,11 @@ var stagingCols = []string{"n", "line", "dedupe_key", "lane_txn_id", "row_hash",
 //
 // The stored rows are probed through their indexes (correlated
 // look-ups, immune to stale statistics of a table that just grew by a
-// million rows). The classification runs over narrow columns (so that the window's sort
+// million rows): the original by ezpass_transactions_original_key_idx
+// (dedupe_key, id) WHERE conflict_of IS NULL, the same data by
+// (dedupe_key, row_hash) — both led by the key, so each probe reads a few
+// pages whatever the table's size (without the first, the original's
+// look-up walked the whole (account, dedupe_key) index for every row). The classification runs over narrow columns (so that the window's sort
 // and the materialised CTEs stay small); the wide rows are read from the
 // staging table only by the inserts. It returns, per kind, the good rows
 // read, inserted originals and conflicts.
