@@ -45,6 +45,9 @@ type Env struct {
 	// DBSuffix is appended to the names of the databases a section
 	// creates, so two runs on one server do not drop each other's.
 	DBSuffix string
+	// CPUProfile, when set, is the file name prefix of CPU profiles that
+	// sections write of their main step (e.g. PREFIX.xlsx-import.pprof).
+	CPUProfile string
 }
 
 // section is one benchmark area.
@@ -75,6 +78,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	keepWeb := fs.String("keep-web", "", "name prefix of the web section's databases, kept and reused across runs (drop them yourself)")
 	webProfile := fs.String("web-cpuprofile", "", "write a CPU profile of the web section's requests on the large set to this file")
 	dbSuffix := fs.String("db-suffix", "", "suffix of the names of the databases sections create (runs side by side on one server)")
+	sectionProfile := fs.String("section-cpuprofile", "", "file name prefix for CPU profiles of the sections' main steps (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -110,7 +114,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		defer os.RemoveAll(d)
 		workDir = d
 	}
-	env := Env{AdminURL: *admin, Dir: workDir, Scale: *scale, Out: stdout, KeepWeb: *keepWeb, WebProfile: *webProfile, DBSuffix: *dbSuffix}
+	env := Env{AdminURL: *admin, Dir: workDir, Scale: *scale, Out: stdout, KeepWeb: *keepWeb, WebProfile: *webProfile, DBSuffix: *dbSuffix, CPUProfile: *sectionProfile}
 	var rows []Row
 	for _, s := range sections() {
 		named := strings.Contains(","+*only+",", ","+s.name+",")

@@ -1,6 +1,7 @@
 package ezpass
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -162,5 +163,28 @@ func TestFormatErrorListsAtMost25Columns(t *testing.T) {
 	_, err := DetectFormat(header)
 	if err == nil || !strings.Contains(err.Error(), ", and 5 more). ") {
 		t.Errorf("error = %v; want the list cut after 25 names", err)
+	}
+}
+
+// TestRawValuesJSONAsEncodingJSON: the fast JSON writer of Raw writes what
+// encoding/json writes, escapes included.
+func TestRawValuesJSONAsEncodingJSON(t *testing.T) {
+	vals := []string{"", "plain 123", `a"b`, `back\slash`, "<tag>&", "tab\there", "nl\n", "é", "\u2028", "\x7f", "\xff", "\x00"}
+	var v RawValues
+	var want []byte
+	want = append(want, '{')
+	for i, s := range vals {
+		v = append(v, Field{Name: "N" + s, Value: s})
+		if i > 0 {
+			want = append(want, ',')
+		}
+		k, _ := json.Marshal("N" + s)
+		val, _ := json.Marshal(s)
+		want = append(append(append(want, k...), ':'), val...)
+	}
+	want = append(want, '}')
+	got, err := v.MarshalJSON()
+	if err != nil || string(got) != string(want) {
+		t.Errorf("MarshalJSON = %s, %v; want %s", got, err, want)
 	}
 }

@@ -121,6 +121,9 @@ type source interface {
 	// io.EOF at the end, a *RowError for an unreadable row (reading may go
 	// on), any other error is final.
 	next() (cells []string, line int, err error)
+	// progress reports the input consumed so far: done of total bytes
+	// (total 0 when unknown).
+	progress() (done, total int64)
 	close() error
 }
 
@@ -274,6 +277,18 @@ func (r *Reader) FileKind() FileKind { return r.kind }
 
 // Header returns the header row's column names as used in Row.Raw.
 func (r *Reader) Header() []string { return append([]string(nil), r.header...) }
+
+// Progress reports how much of the input has been read: done of total
+// bytes. For CSV they are the file's bytes read; for a workbook, how far
+// into the first sheet's uncompressed XML the current row starts, against
+// that XML's size (the zip directory's). total is 0 when unknown; at the
+// end done equals total. It is cheap enough to call after every row.
+func (r *Reader) Progress() (done, total int64) {
+	if r.src == nil {
+		return 0, 0
+	}
+	return r.src.progress()
+}
 
 // Close releases the reader's resources (temporary files of large workbooks).
 func (r *Reader) Close() error {

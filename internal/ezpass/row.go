@@ -109,26 +109,37 @@ func (v RawValues) Get(name string) (string, bool) {
 
 // MarshalJSON encodes the cells as one JSON object in file order.
 func (v RawValues) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the cells as one JSON object in file order, exactly
+// as MarshalJSON writes them, to dst. Plain text (printable ASCII that
+// encoding/json writes unescaped) is copied as is; any other value goes
+// through encoding/json, so the output is the same byte for byte.
+func (v RawValues) AppendJSON(dst []byte) []byte {
+	dst = append(dst, '{')
 	for i, f := range v {
 		if i > 0 {
-			b.WriteByte(',')
+			dst = append(dst, ',')
 		}
-		k, err := json.Marshal(f.Name)
-		if err != nil {
-			return nil, err
-		}
-		val, err := json.Marshal(f.Value)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(val)
+		dst = appendJSONString(dst, f.Name)
+		dst = append(dst, ':')
+		dst = appendJSONString(dst, f.Value)
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return append(dst, '}')
+}
+
+// appendJSONString appends s as a JSON string as encoding/json does.
+func appendJSONString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s) // a string: cannot fail
+			return append(dst, b...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
 
 // UnmarshalJSON decodes a JSON object of strings, keeping its key order.

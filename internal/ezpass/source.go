@@ -5,28 +5,50 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"path"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 )
 
 // csvSource reads CSV text, one record at a time.
 type csvSource struct {
-	cr *csv.Reader
+	cr   *csv.Reader
+	in   *countingReader
+	size int64
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func openCSV(r io.ReaderAt, size int64, maxLine int) *csvSource {
-	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, size), 64<<10)
+	in := &countingReader{r: io.NewSectionReader(r, 0, size)}
+	br := bufio.NewReaderSize(in, 64<<10)
 	if b, _ := br.Peek(len(utf8BOM)); bytes.Equal(b, utf8BOM) {
 		_, _ = br.Discard(len(utf8BOM))
 	}
 	cr := csv.NewReader(&lineLimitReader{r: br, max: maxLine})
 	cr.FieldsPerRecord = -1 // ragged rows are reported per row, not fatal
 	cr.ReuseRecord = true
-	return &csvSource{cr: cr}
+	return &csvSource{cr: cr, in: in, size: size}
 }
+
+// progress counts the file's bytes read from storage: at most 64 KiB (the
+// read buffer) ahead of the row being parsed, the whole file at the end.
+func (s *csvSource) progress() (int64, int64) { return s.in.n, s.size }
 
 func (s *csvSource) next() ([]string, int, error) {
 	rec, err := s.cr.Read()
@@ -103,6 +125,27 @@ type xlsxSource struct {
 	rows     *excelize.Rows
 	line     int
 	date1904 bool
+	index    *rowIndex // where the sheet's rows start; nil when the sheet's part is unknown
+	done     bool
+}
+
+// progress is how far into the sheet's uncompressed XML the current row
+// starts, against the part's uncompressed size from the zip directory.
+// excelize does not expose its position in the sheet's XML stream, so the
+// offsets come from the cell-bomb pre-scan, which reads the same XML anyway
+// and notes where every rowIndexEvery-th row element starts: the figure is
+// the decompressed bytes of the sheet consumed, to 512 rows (it assumes row
+// elements are numbered densely, as exports write them; a sparse sheet
+// reads as further along, and never past the end). At the end it is the
+// whole part.
+func (s *xlsxSource) progress() (int64, int64) {
+	if s.index == nil {
+		return 0, 0
+	}
+	if s.done {
+		return s.index.size, s.index.size
+	}
+	return s.index.offset(s.line), s.index.size
 }
 
 // errDamaged is the cause given when the workbook library fails unexpectedly.
@@ -142,14 +185,47 @@ func openXLSX(r io.ReaderAt, size int64, cfg config) (src *xlsxSource, err error
 			return nil, tooLargeWorkbook(cfg.maxUnzip)
 		}
 	}
-	if err := scanWorkbook(zr, cfg.maxXML); err != nil {
+	if err := checkInMemoryParts(zr, cfg.maxXML); err != nil {
 		return nil, err
+	}
+	// The cell-bomb pre-scan reads every sheet while excelize unpacks the
+	// workbook (both only decompress, bounded by the caps checked above;
+	// nothing is decoded into cells before the scan has passed), so that the
+	// two passes over the XML share the machine's cores instead of adding up.
+	sheetPart := firstSheetPart(zr)
+	type scanned struct {
+		index *rowIndex
+		err   error
+	}
+	scan := make(chan scanned, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				scan <- scanned{err: damagedWorkbook(fmt.Errorf("%w: %v", errDamaged, p))}
+			}
+		}()
+		idx, err := scanParts(zr, sheetPart)
+		scan <- scanned{idx, err}
+	}()
+	var index *rowIndex
+	scanDone := false
+	waitScan := func() error {
+		if !scanDone {
+			res := <-scan
+			index, scanDone = res.index, true
+			return res.err
+		}
+		return nil
 	}
 
 	var file *excelize.File
 	defer func() {
 		if p := recover(); p != nil {
 			err = damagedWorkbook(fmt.Errorf("%w: %v", errDamaged, p))
+		}
+		// The pre-scan's verdict comes first, as when it ran before excelize.
+		if scanErr := waitScan(); scanErr != nil {
+			err, src = scanErr, nil
 		}
 		if err != nil && file != nil {
 			_ = file.Close()
@@ -162,6 +238,9 @@ func openXLSX(r io.ReaderAt, size int64, cfg config) (src *xlsxSource, err error
 	})
 	if err != nil {
 		return nil, damagedWorkbook(err)
+	}
+	if err := waitScan(); err != nil {
+		return nil, err
 	}
 	sheets := file.GetSheetList()
 	if len(sheets) == 0 {
@@ -180,6 +259,7 @@ func openXLSX(r io.ReaderAt, size int64, cfg config) (src *xlsxSource, err error
 		file:     file,
 		rows:     rows,
 		date1904: props.Date1904 != nil && *props.Date1904,
+		index:    index,
 	}, nil
 }
 
@@ -195,6 +275,7 @@ func (s *xlsxSource) next() (cells []string, line int, err error) {
 		if err := s.rows.Error(); err != nil {
 			return nil, 0, damagedWorkbook(err)
 		}
+		s.done = true
 		return nil, 0, io.EOF
 	}
 	s.line++
@@ -222,4 +303,66 @@ func byteSize(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/unit)
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// firstSheetPart names the zip part of the workbook's first sheet (the one
+// excelize's GetSheetList()[0] reads), lower case as scanParts compares
+// names: the first <sheet> of xl/workbook.xml through its relationship in
+// xl/_rels/workbook.xml.rels. It returns "" when they cannot be read (the
+// import then shows no percentage; excelize reports a damaged workbook).
+func firstSheetPart(zr *zip.Reader) string {
+	var wb struct {
+		Sheets []struct {
+			Attrs []xml.Attr `xml:",any,attr"`
+		} `xml:"sheets>sheet"`
+	}
+	var rels struct {
+		Rels []struct {
+			ID     string `xml:"Id,attr"`
+			Target string `xml:"Target,attr"`
+		} `xml:"Relationship"`
+	}
+	if readSmallXML(zr, "xl/workbook.xml", &wb) != nil || readSmallXML(zr, "xl/_rels/workbook.xml.rels", &rels) != nil || len(wb.Sheets) == 0 {
+		return ""
+	}
+	id := ""
+	for _, a := range wb.Sheets[0].Attrs {
+		if a.Name.Local == "id" && a.Name.Space != "" {
+			id = a.Value
+		}
+	}
+	for _, r := range rels.Rels {
+		if r.ID == id && id != "" {
+			target := strings.ReplaceAll(r.Target, `\`, "/")
+			if strings.HasPrefix(target, "/") {
+				target = strings.TrimPrefix(target, "/")
+			} else {
+				target = path.Clean("xl/" + target)
+			}
+			return strings.ToLower(target)
+		}
+	}
+	return ""
+}
+
+// maxSmallXML bounds the workbook parts firstSheetPart reads.
+const maxSmallXML = 4 << 20
+
+// readSmallXML decodes a small part of the zip into v.
+func readSmallXML(zr *zip.Reader, name string, v any) error {
+	for _, f := range zr.File {
+		if !strings.EqualFold(strings.ReplaceAll(f.Name, `\`, "/"), name) {
+			continue
+		}
+		if f.UncompressedSize64 > maxSmallXML {
+			return errDamaged
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		return xml.NewDecoder(io.LimitReader(rc, maxSmallXML)).Decode(v)
+	}
+	return errDamaged
 }

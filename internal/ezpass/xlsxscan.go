@@ -43,6 +43,17 @@ func hugeCellWorkbook(what string) *FileError {
 // read safely, and refuses any other part larger than maxXML (those parts are
 // read whole). It holds only a buffer in memory whatever the file.
 func scanWorkbook(zr *zip.Reader, maxXML int64) error {
+	if err := checkInMemoryParts(zr, maxXML); err != nil {
+		return err
+	}
+	_, err := scanParts(zr, "")
+	return err
+}
+
+// checkInMemoryParts refuses a workbook whose parts read whole (every part
+// but the large sheets and shared strings) would take more than
+// maxInMemoryXMLBytes; it reads only the zip directory.
+func checkInMemoryParts(zr *zip.Reader, maxXML int64) error {
 	var inMemory uint64
 	for _, f := range zr.File {
 		name := strings.ToLower(strings.ReplaceAll(f.Name, `\`, "/"))
@@ -53,32 +64,75 @@ func scanWorkbook(zr *zip.Reader, maxXML int64) error {
 				return hugeCellWorkbook(fmt.Sprintf("its parts other than the sheets unpack to more than %s", byteSize(maxInMemoryXMLBytes)))
 			}
 		}
+	}
+	return nil
+}
+
+// scanParts scans every worksheet and the shared strings (see scanXML);
+// for the part named indexPart it also returns where its rows start.
+func scanParts(zr *zip.Reader, indexPart string) (*rowIndex, error) {
+	var idx *rowIndex
+	for _, f := range zr.File {
+		name := strings.ToLower(strings.ReplaceAll(f.Name, `\`, "/"))
 		if !(strings.HasPrefix(name, "xl/worksheets/") && strings.HasSuffix(name, ".xml")) && name != "xl/sharedstrings.xml" {
 			continue
 		}
 		rc, err := f.Open()
 		if err != nil {
-			return damagedWorkbook(err)
+			return nil, damagedWorkbook(err)
 		}
-		err = scanXML(bufio.NewReaderSize(rc, 64<<10))
+		var ri *rowIndex
+		if indexPart != "" && name == indexPart {
+			ri = &rowIndex{size: int64(f.UncompressedSize64)}
+			idx = ri
+		}
+		err = scanXMLIndex(bufio.NewReaderSize(rc, 64<<10), ri)
 		rc.Close()
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return idx, nil
+}
+
+// rowIndexEvery is how many rows apart a rowIndex samples offsets.
+const rowIndexEvery = 512
+
+// rowIndex samples where a sheet's rows start in its uncompressed XML: the
+// offset of row element number k*rowIndexEvery+1 (1-based, in document
+// order) is offsets[k]. A million rows take 2,000 offsets.
+type rowIndex struct {
+	size    int64 // uncompressed size of the part (zip directory)
+	rows    int   // row elements seen
+	offsets []int64
+}
+
+// offset is how far into the sheet's XML the row element number n
+// (1-based) starts, to rowIndexEvery rows (never past the end).
+func (x *rowIndex) offset(n int) int64 {
+	if x == nil || len(x.offsets) == 0 || n < 1 {
+		return 0
+	}
+	k := min((n-1)/rowIndexEvery, len(x.offsets)-1)
+	return min(x.offsets[k], x.size)
 }
 
 // scanXML checks one XML part: the text of one cell (<c>) or shared string
 // (<si>), the XML of one row, the cells of one row and every tag or comment
 // stay within the limits above.
-func scanXML(br *bufio.Reader) error {
+func scanXML(br *bufio.Reader) error { return scanXMLIndex(br, nil) }
+
+// scanXMLIndex is scanXML that also records, when idx is not nil, where the
+// part's rows start.
+func scanXMLIndex(br *bufio.Reader, idx *rowIndex) error {
 	var cellText, rowBytes, cells int
+	var pos int64 // bytes of the part consumed
 	for {
 		// Text up to the next markup.
 		text, err := skipUntil(br, '<', maxCellXMLBytes-cellText+1)
 		cellText += text
 		rowBytes += text
+		pos += int64(text)
 		if cellText > maxCellXMLBytes {
 			return hugeCellWorkbook(fmt.Sprintf("a cell holds more than %s of text", byteSize(maxCellXMLBytes)))
 		}
@@ -88,7 +142,10 @@ func scanXML(br *bufio.Reader) error {
 		if err != nil {
 			return damagedWorkbook(err)
 		}
+		markupAt := pos
+		pos++ // '<'
 		n, name, cdata, err := scanMarkup(br)
+		pos += int64(n)
 		if err != nil {
 			if errors.Is(err, errHugeCell) {
 				return hugeCellWorkbook(fmt.Sprintf("a tag or comment is longer than %s", byteSize(maxMarkupBytes)))
@@ -105,6 +162,12 @@ func scanXML(br *bufio.Reader) error {
 		switch name {
 		case "row":
 			rowBytes, cells = 0, 0
+			if idx != nil {
+				if idx.rows%rowIndexEvery == 0 {
+					idx.offsets = append(idx.offsets, markupAt)
+				}
+				idx.rows++
+			}
 		case "c":
 			cells++
 			cellText = 0

@@ -50,12 +50,32 @@ type EZPassImport struct {
 	Conflicts  int // rows whose id is stored with different data, stored beside it as conflicts
 	Errors     int // rows that could not be read
 
+	// BytesRead of BytesTotal is how much of the input the parser has
+	// consumed (see ezpass.Reader.Progress): the file's bytes for CSV, the
+	// sheet's uncompressed XML for a workbook. Both are 0 before reading.
+	BytesRead  int64
+	BytesTotal int64
+
 	// Good rows read, by kind.
 	Tolls    int
 	Credits  int
 	Payments int
 	TagFees  int
 	Excluded int
+}
+
+// Percent is how much of the input has been read, 0 to 100: 100 once the
+// import finished, 0 while nothing is known.
+func (i EZPassImport) Percent() int {
+	switch {
+	case !i.Active():
+		return 100
+	case i.BytesTotal <= 0 || i.BytesRead <= 0:
+		return 0
+	case i.BytesRead >= i.BytesTotal:
+		return 100
+	}
+	return int(i.BytesRead * 100 / i.BytesTotal)
 }
 
 // Active reports whether the import is waiting or running.
@@ -83,7 +103,7 @@ func (i EZPassImport) Who() string {
 
 const importCols = `i.id, i.account, i.file_name, i.size_bytes, i.sha256, i.format, i.status, i.message, i.created_by,
 	coalesce(u.email, ''), i.time_zone, i.created_at, i.started_at, i.finished_at, i.rows_read, i.inserted, i.duplicates,
-	i.conflicts, i.errors, i.tolls, i.credits, i.payments, i.tag_fees, i.excluded`
+	i.conflicts, i.errors, i.tolls, i.credits, i.payments, i.tag_fees, i.excluded, i.bytes_read, i.bytes_total`
 
 const importFrom = ` FROM ezpass_imports i LEFT JOIN users u ON i.created_by = 'user:' || u.id::text`
 
@@ -91,7 +111,7 @@ func scanImport(row pgx.Row) (EZPassImport, error) {
 	var i EZPassImport
 	err := row.Scan(&i.ID, &i.Account, &i.FileName, &i.SizeBytes, &i.SHA256, &i.Format, &i.Status, &i.Message, &i.CreatedBy,
 		&i.CreatedByLabel, &i.TimeZone, &i.CreatedAt, &i.StartedAt, &i.FinishedAt, &i.RowsRead, &i.Inserted, &i.Duplicates,
-		&i.Conflicts, &i.Errors, &i.Tolls, &i.Credits, &i.Payments, &i.TagFees, &i.Excluded)
+		&i.Conflicts, &i.Errors, &i.Tolls, &i.Credits, &i.Payments, &i.TagFees, &i.Excluded, &i.BytesRead, &i.BytesTotal)
 	return i, err
 }
 
@@ -384,6 +404,12 @@ type EZPassImportSummary struct {
 		Errors     int `json:"errors"`
 	} `json:"counts"`
 	Kinds map[string]int `json:"kinds"`
+	// Progress is how much of the input has been read (see EZPassImport.BytesRead).
+	Progress struct {
+		BytesRead  int64 `json:"bytes_read"`
+		BytesTotal int64 `json:"bytes_total"`
+		Percent    int   `json:"percent"`
+	} `json:"progress"`
 	// Outcomes is filled once the import has finished.
 	Outcomes *EZPassImportOutcomes `json:"outcomes,omitempty"`
 }
@@ -398,6 +424,7 @@ func (i EZPassImport) Summary() EZPassImportSummary {
 	}
 	s.Counts.RowsRead, s.Counts.Inserted, s.Counts.Duplicates, s.Counts.Conflicts, s.Counts.Errors =
 		i.RowsRead, i.Inserted, i.Duplicates, i.Conflicts, i.Errors
+	s.Progress.BytesRead, s.Progress.BytesTotal, s.Progress.Percent = i.BytesRead, i.BytesTotal, i.Percent()
 	return s
 }
 

@@ -18,8 +18,9 @@ import (
 	"recondesk/internal/ezpass"
 )
 
-// DefaultProgressEvery is how many rows an import reads between two
-// progress updates of its counters.
+// DefaultProgressEvery is how many rows an import reads into one chunk: it
+// COPYs and applies a chunk at a time, and publishes its progress after
+// each.
 const DefaultProgressEvery = 5000
 
 // DefaultMaxRowErrors is how many unreadable rows stop an import: a file
@@ -34,7 +35,8 @@ type ImportOptions struct {
 	MaxXLSXUnzipBytes int64
 	// TempDir receives the file while it is read; empty means the system default.
 	TempDir string
-	// ProgressEvery is the number of rows between progress updates; 0 means DefaultProgressEvery.
+	// ProgressEvery is the number of rows of a chunk (one COPY and apply
+	// step, then a progress update); 0 means DefaultProgressEvery.
 	ProgressEvery int
 	// MaxRowErrors stops an import at this many row errors (failed, nothing
 	// applied); 0 means DefaultMaxRowErrors.
@@ -49,11 +51,12 @@ type ImportOptions struct {
 const importLockSQL = `SELECT pg_advisory_xact_lock(hashtextextended('ezpass.import:' || $1, 0))`
 
 // RunEZPassImport loads a queued import: it waits for the account's import
-// lock, reads the stored file with the streaming parser, COPYs every row
-// (good or bad) into a temporary staging table while publishing progress,
-// then applies the dedupe and conflict rules in one set-based statement,
-// stores the row errors and the final counters and status, audits and
-// calls opts.Finish — all in one transaction, so an interrupted run leaves
+// lock, reads the stored file with the streaming parser and, in chunks of
+// rows while the parser reads the next ones (see runChunks), COPYs every
+// row (good or bad) into a temporary staging table, applies the dedupe and
+// conflict rules to it in one set-based statement and publishes progress;
+// then it stores the final counters and status, audits and calls
+// opts.Finish — all in one transaction, so an interrupted run leaves
 // nothing behind and can simply run again. An import that already finished
 // is returned unchanged. An unreadable file is not an error: the import
 // ends as failed with the parser's message.
@@ -97,7 +100,7 @@ func RunEZPassImport(ctx context.Context, pool *pgxpool.Pool, importID int64, op
 	}()
 	if _, err := pool.Exec(ctx, `UPDATE ezpass_imports SET status = 'running', started_at = clock_timestamp(), finished_at = NULL,
 		message = 'Reading the file…', format = '', rows_read = 0, inserted = 0, duplicates = 0, conflicts = 0, errors = 0,
-		tolls = 0, credits = 0, payments = 0, tag_fees = 0, excluded = 0 WHERE id = $1`, importID); err != nil {
+		tolls = 0, credits = 0, payments = 0, tag_fees = 0, excluded = 0, bytes_read = 0, bytes_total = 0 WHERE id = $1`, importID); err != nil {
 		return imp, err
 	}
 
@@ -173,20 +176,25 @@ func loadImport(ctx context.Context, pool *pgxpool.Pool, tx pgx.Tx, imp EZPassIm
 	if _, err := tx.Exec(ctx, stagingSQL); err != nil {
 		return res, err
 	}
-	src := &stagingSource{ctx: ctx, pool: pool, rd: rd, imp: imp, every: opts.ProgressEvery, format: res.format, maxErrors: opts.MaxRowErrors}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ezpass_staging"}, stagingCols, src); err != nil {
+	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
 		return res, err
 	}
-	res.read, res.errors = src.read, src.errors
-	if src.fileErr != nil {
-		res.fileErr = src.fileErr.Error()
+	ld := &chunkLoader{tx: tx, pool: pool, imp: imp, format: res.format, maxErrors: opts.MaxRowErrors, res: &res}
+	st := &stager{rd: rd, chunkRows: opts.ProgressEvery, maxErrors: opts.MaxRowErrors}
+	if err := runChunks(ctx, st, ld); err != nil {
+		return res, err
+	}
+	res.read, res.errors = st.read, st.errors
+	if st.fileErr != nil {
+		// The file stopped being readable: nothing of it is applied.
+		res.fileErr = st.fileErr.Error()
 		return res, nil
 	}
-	if src.errors >= src.maxErrors {
+	if st.errors >= st.maxErrors {
 		// Too many unreadable rows: keep them for diagnosis, apply nothing.
 		res.fileErr = fmt.Sprintf("The import stopped after %d rows that could not be read (at line %d): "+
 			"this file is probably not an E-ZPass export. Nothing was imported; see the row errors below, "+
-			"then export the transaction report from the E-ZPass account and upload it.", src.errors, src.lastLine)
+			"then export the transaction report from the E-ZPass account and upload it.", st.errors, st.lastLine)
 		return res, storeRowErrors(ctx, tx, imp.ID)
 	}
 	if _, err := pool.Exec(ctx, `UPDATE ezpass_imports SET rows_read = $2, errors = $3, format = $4,
@@ -198,25 +206,7 @@ func loadImport(ctx context.Context, pool *pgxpool.Pool, tx pgx.Tx, imp EZPassIm
 	if _, err := tx.Exec(ctx, `ANALYZE ezpass_staging`); err != nil {
 		return res, err
 	}
-	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
-		return res, err
-	}
-	rows, err := tx.Query(ctx, applySQL, imp.Account, imp.ID)
-	if err != nil {
-		return res, err
-	}
-	for rows.Next() {
-		var kind string
-		var valid, ins, conf int
-		if err := rows.Scan(&kind, &valid, &ins, &conf); err != nil {
-			rows.Close()
-			return res, err
-		}
-		res.kinds[kind] = valid
-		res.inserted += ins
-		res.conflict += conf
-	}
-	if err := rows.Err(); err != nil {
+	if err := ld.apply(ctx); err != nil {
 		return res, err
 	}
 	if res.errors > 0 {
@@ -301,9 +291,17 @@ var stagingCols = []string{"n", "line", "dedupe_key", "lane_txn_id", "row_hash",
 //
 // The stored rows are probed through their indexes (correlated
 // look-ups, immune to stale statistics of a table that just grew by a
-// million rows). The classification runs over narrow columns (so that the window's sort
-// and the materialised CTEs stay small); the wide rows are read from the
-// staging table only by the inserts. It returns, per kind, the good rows
+// million rows): the original by ezpass_transactions_original_key_idx
+// (dedupe_key, id) WHERE conflict_of IS NULL, the same data by
+// (dedupe_key, row_hash) — both led by the key, so each probe reads a few
+// pages whatever the table's size (without the first, the original's
+// look-up walked the whole (account, dedupe_key) index for every row).
+// Both look-ups are scalar sub-selects with LIMIT 1, never an EXISTS that
+// the planner may turn into a semi-join reading the whole stored table (a
+// small file against a million stored tolls). The classification runs
+// over narrow columns (so that the window's sort and the materialised
+// CTEs stay small); the wide rows are read from the staging table only
+// by the inserts. It returns, per kind, the good rows
 // read, inserted originals and conflicts.
 var applySQL = `
 WITH w AS MATERIALIZED (
@@ -317,8 +315,8 @@ c AS MATERIALIZED (
 			WHERE o.dedupe_key = w.dedupe_key AND o.conflict_of IS NULL
 				AND (o.account = $1 OR ` + foldSQL("o.agency") + ` = ` + foldSQL("w.agency") + `)
 			ORDER BY o.account = $1 DESC, o.id LIMIT 1) AS orig_id,
-		EXISTS (SELECT 1 FROM ezpass_transactions x
-			WHERE x.dedupe_key = w.dedupe_key AND x.row_hash = w.row_hash) AS seen
+		coalesce((SELECT true FROM ezpass_transactions x
+			WHERE x.dedupe_key = w.dedupe_key AND x.row_hash = w.row_hash LIMIT 1), false) AS seen
 	FROM w
 	WHERE w.rn = 1
 ),
@@ -359,79 +357,111 @@ func foldSQL(col string) string {
 	return `upper(regexp_replace(btrim(` + col + `), '\s+', ' ', 'g'))`
 }
 
-// stagingSource feeds the parser's rows to COPY and publishes progress.
-type stagingSource struct {
-	ctx    context.Context
-	pool   *pgxpool.Pool
-	rd     *ezpass.Reader
-	imp    EZPassImport
-	every  int
-	format string
+// stagedChunk is a run of parsed rows on its way to the staging table.
+type stagedChunk struct {
+	rows   [][]any // staging values, one slice of flat per row
+	flat   []any
+	errors int // row errors among rows
+	// Through the end of this chunk:
+	read, errorsTotal, lastLine int
+	bytesRead, bytesTotal       int64
+	// stop: the import fails (a final file error or too many row errors);
+	// the chunk's good rows are not applied. fileErr: the file became
+	// unreadable (its row errors are not kept either).
+	stop, fileErr bool
+}
 
+func newStagedChunk(rows int) *stagedChunk {
+	return &stagedChunk{rows: make([][]any, 0, rows), flat: make([]any, rows*len(stagingCols))}
+}
+
+// next returns the values of one more row, to be filled in full.
+func (c *stagedChunk) next() []any {
+	w := len(stagingCols)
+	i := len(c.rows)
+	vals := c.flat[i*w : (i+1)*w : (i+1)*w]
+	c.rows = append(c.rows, vals)
+	return vals
+}
+
+// stager turns the parser's rows into staging values, a chunk at a time
+// (it runs on its own goroutine, the only one using rd).
+type stager struct {
+	rd        *ezpass.Reader
+	chunkRows int
 	maxErrors int
-	lastLine  int
 
-	n       int64
-	read    int
-	errors  int
-	vals    []any
-	err     error // database error while publishing progress
-	fileErr error // the file stopped being readable part-way
+	n        int64
+	read     int
+	errors   int
+	lastLine int
+	fileErr  error // the file stopped being readable part-way
+
+	buf, hashBuf []byte // reused for each row's JSON and hash input
 }
 
-// Next reads the next row; a final parser error ends the copy normally and
-// is kept in fileErr, so that the transaction stays usable to record it.
-func (s *stagingSource) Next() bool {
-	if s.err != nil || s.fileErr != nil || s.errors >= s.maxErrors {
-		return false
-	}
-	row, err := s.rd.Next()
-	if errors.Is(err, io.EOF) {
-		return false
-	}
-	var rowErr *ezpass.RowError
-	switch {
-	case errors.As(err, &rowErr):
-		s.errors++
-		s.vals = s.errorValues(row, rowErr)
-		s.lastLine = rowErr.Line
-	case err != nil:
-		s.fileErr = err
-		return false
-	default:
-		s.vals = s.rowValues(row)
-	}
-	s.read++
-	if s.read%s.every == 0 {
-		if _, err := s.pool.Exec(s.ctx, `UPDATE ezpass_imports SET rows_read = $2, errors = $3, format = $4 WHERE id = $1`,
-			s.imp.ID, s.read, s.errors, s.format); err != nil {
-			s.err = err
-			return false
+// fill reads rows into c until it holds chunkRows, the file ends, it
+// becomes unreadable, the row errors reach the cap or ctx ends; more is
+// whether reading goes on.
+func (s *stager) fill(ctx context.Context, c *stagedChunk) (more bool) {
+	c.rows, c.errors, c.stop, c.fileErr = c.rows[:0], 0, false, false
+	more = true
+	for len(c.rows) < s.chunkRows {
+		if s.errors >= s.maxErrors {
+			c.stop, more = true, false
+			break
 		}
+		if s.read%1024 == 0 && ctx.Err() != nil {
+			more = false
+			break
+		}
+		row, err := s.rd.Next()
+		if errors.Is(err, io.EOF) {
+			more = false
+			break
+		}
+		var rowErr *ezpass.RowError
+		switch {
+		case errors.As(err, &rowErr):
+			s.errors++
+			c.errors++
+			s.errorValues(c.next(), row, rowErr)
+			s.lastLine = rowErr.Line
+		case err != nil:
+			s.fileErr = err
+			c.stop, c.fileErr, more = true, true, false
+		default:
+			s.rowValues(c.next(), row)
+		}
+		if err != nil && rowErr == nil {
+			break
+		}
+		s.read++
 	}
-	return true
+	if s.errors >= s.maxErrors {
+		c.stop, more = true, false
+	}
+	c.read, c.errorsTotal, c.lastLine = s.read, s.errors, s.lastLine
+	c.bytesRead, c.bytesTotal = s.rd.Progress()
+	return more
 }
 
-// Values returns the current row's staging values.
-func (s *stagingSource) Values() ([]any, error) { return s.vals, nil }
-
-// Err reports a database error met while publishing progress.
-func (s *stagingSource) Err() error { return s.err }
-
-func (s *stagingSource) errorValues(row ezpass.Row, e *ezpass.RowError) []any {
+func (s *stager) errorValues(vals []any, row ezpass.Row, e *ezpass.RowError) {
 	s.n++
 	line := e.Line
 	if line == 0 {
 		line = row.Line
 	}
-	vals := make([]any, len(stagingCols))
+	clear(vals)
 	vals[0], vals[1] = s.n, line
 	vals[19], vals[20], vals[21] = e.Column, e.Value, e.Message
-	return vals
 }
 
-func (s *stagingSource) rowValues(r ezpass.Row) []any {
+func (s *stager) rowValues(vals []any, r ezpass.Row) {
 	s.n++
+	if s.hashBuf == nil {
+		s.hashBuf = make([]byte, 0, 512)
+	}
 	key := r.LaneTxnID
 	var lane any
 	if key != "" {
@@ -443,14 +473,131 @@ func (s *stagingSource) rowValues(r ezpass.Row) []any {
 	if exit == "" {
 		exit = r.Plaza
 	}
-	raw, _ := r.Raw.MarshalJSON() // strings only: cannot fail
+	s.buf = r.Raw.AppendJSON(s.buf[:0])
 	var postedOn any
 	if !r.PostedOn.IsZero() {
 		postedOn = r.PostedOn
 	}
-	return []any{s.n, r.Line, key, lane, RowHash(r, key), string(r.Kind), r.ExcludedReason,
-		r.TagOrPlate, nullText(r.Tag), nullText(r.PlateState), nullText(r.Plate), r.Agency, r.EntryPlaza, exit,
-		r.Class, r.TxnAt, postedOn, r.AmountCents, string(raw), nil, nil, nil}
+	vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6] = s.n, r.Line, key, lane, rowHash(s.hashBuf[:0], r, key), string(r.Kind), r.ExcludedReason
+	vals[7], vals[8], vals[9], vals[10], vals[11], vals[12], vals[13] = r.TagOrPlate, nullText(r.Tag), nullText(r.PlateState), nullText(r.Plate), r.Agency, r.EntryPlaza, exit
+	vals[14], vals[15], vals[16], vals[17], vals[18] = r.Class, r.TxnAt, postedOn, r.AmountCents, string(s.buf)
+	vals[19], vals[20], vals[21] = nil, nil, nil
+}
+
+// chunkDepth is how many chunks exist at once: one being parsed, one
+// waiting, one being stored. Memory stays at chunkDepth chunks of rows
+// whatever the file's size.
+const chunkDepth = 3
+
+// runChunks is the import's pipeline: the parser fills chunks of rows on
+// its own goroutine while ld COPYs the previous ones into staging (the
+// set-based apply follows once all are staged), so that they overlap.
+// The chunks circulate through two bounded channels (chunkDepth in all).
+// The first error of ld cancels the parser; a panic while parsing is an
+// error; runChunks returns only once the parser's goroutine has ended.
+func runChunks(ctx context.Context, st *stager, ld *chunkLoader) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	free := make(chan *stagedChunk, chunkDepth)
+	full := make(chan *stagedChunk, chunkDepth)
+	for range chunkDepth {
+		free <- newStagedChunk(st.chunkRows)
+	}
+	var parseErr error
+	parsed := make(chan struct{})
+	go func() {
+		defer close(parsed)
+		defer close(full)
+		defer func() {
+			if p := recover(); p != nil {
+				parseErr = fmt.Errorf("ezpass import: parser panic: %v", p)
+			}
+		}()
+		for {
+			var c *stagedChunk
+			select {
+			case c = <-free:
+			case <-ctx.Done():
+				return
+			}
+			more := st.fill(ctx, c)
+			select {
+			case full <- c:
+			case <-ctx.Done():
+				return
+			}
+			if !more {
+				return
+			}
+		}
+	}()
+	var err error
+	for c := range full {
+		if err == nil && ctx.Err() == nil {
+			if err = ld.store(ctx, c); err != nil {
+				cancel()
+			}
+		}
+		free <- c // never blocks: at most chunkDepth chunks exist
+	}
+	<-parsed
+	if err == nil {
+		err = parseErr
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	return err
+}
+
+// chunkLoader stores chunks of staged rows in the import's transaction and
+// publishes the import's progress after each.
+type chunkLoader struct {
+	tx        pgx.Tx
+	pool      *pgxpool.Pool
+	imp       EZPassImport
+	format    string
+	maxErrors int
+	res       *importResult
+	analyzed  bool
+}
+
+// store COPYs a chunk into the staging table (the rules are applied once
+// every row is staged: applying chunk by chunk made each chunk's probes of
+// the growing table slower) and publishes the import's progress.
+func (l *chunkLoader) store(ctx context.Context, c *stagedChunk) error {
+	if len(c.rows) > 0 && !c.fileErr {
+		if _, err := l.tx.CopyFrom(ctx, pgx.Identifier{"ezpass_staging"}, stagingCols, pgx.CopyFromRows(c.rows)); err != nil {
+			return err
+		}
+	}
+	if c.stop {
+		return nil
+	}
+	_, err := l.pool.Exec(ctx, `UPDATE ezpass_imports SET rows_read = $2, errors = $3, format = $4,
+		bytes_read = $5, bytes_total = $6 WHERE id = $1`,
+		l.imp.ID, c.read, c.errorsTotal, l.format, c.bytesRead, c.bytesTotal)
+	return err
+}
+
+// apply runs applySQL over the staged rows and adds up its counts.
+func (l *chunkLoader) apply(ctx context.Context) error {
+	rows, err := l.tx.Query(ctx, applySQL, l.imp.Account, l.imp.ID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var kind string
+		var valid, ins, conf int
+		if err := rows.Scan(&kind, &valid, &ins, &conf); err != nil {
+			rows.Close()
+			return err
+		}
+		l.res.kinds[kind] += valid
+		l.res.inserted += ins
+		l.res.conflict += conf
+	}
+	return rows.Err()
 }
 
 func nullText(s string) any {
@@ -465,28 +612,69 @@ func nullText(s string) any {
 // key and the same hash are the same transaction, a different hash is a
 // conflict. Formatting, posting date and balance columns do not count.
 func RowHash(r ezpass.Row, key string) string {
-	h := sha256.New()
-	for _, part := range []string{
-		"ezpass-row-v1", key, r.TxnAt.UTC().Format(time.RFC3339), r.Tag, r.PlateState, r.Plate,
-		foldName(r.Agency), foldName(r.EntryPlaza), foldName(r.ExitPlaza), foldName(r.Plaza), foldName(r.Class),
-		strconv.FormatInt(r.AmountCents, 10), string(r.Kind),
-	} {
-		h.Write([]byte(part))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	var stack [512]byte
+	return rowHash(stack[:0], r, key)
 }
 
-// foldName compares names ignoring case and runs of spaces.
-func foldName(s string) string { return strings.ToUpper(strings.Join(strings.Fields(s), " ")) }
+// rowHash is RowHash hashing in buf (its capacity reused): the parts, each
+// followed by a NUL byte, hashed at once.
+func rowHash(buf []byte, r ezpass.Row, key string) string {
+	part := func(s string) {
+		buf = append(buf, s...)
+		buf = append(buf, 0)
+	}
+	part("ezpass-row-v1")
+	part(key)
+	buf = r.TxnAt.UTC().AppendFormat(buf, time.RFC3339)
+	buf = append(buf, 0)
+	part(r.Tag)
+	part(r.PlateState)
+	part(r.Plate)
+	for _, name := range []string{r.Agency, r.EntryPlaza, r.ExitPlaza, r.Plaza, r.Class} {
+		part(foldName(name))
+	}
+	buf = strconv.AppendInt(buf, r.AmountCents, 10)
+	buf = append(buf, 0)
+	part(string(r.Kind))
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:])
+}
+
+// foldName compares names ignoring case and runs of spaces. A name already
+// folded (upper-case ASCII, single inner spaces) is returned as it is.
+func foldName(s string) string {
+	prevSpace := true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 0x80 || c >= 'a' && c <= 'z' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r':
+			return foldNameSlow(s)
+		case c == ' ':
+			if prevSpace {
+				return foldNameSlow(s)
+			}
+			prevSpace = true
+		default:
+			prevSpace = false
+		}
+	}
+	if prevSpace && s != "" {
+		return foldNameSlow(s)
+	}
+	return s
+}
+
+func foldNameSlow(s string) string { return strings.ToUpper(strings.Join(strings.Fields(s), " ")) }
 
 // FailEZPassImport ends an import that could not be run (e.g. the database
 // kept failing until the job gave up) as failed with msg, unless it has
 // already finished; it is audited.
 func FailEZPassImport(ctx context.Context, pool *pgxpool.Pool, importID int64, msg string) error {
+	// FOR NO KEY UPDATE: a running import's transaction holds KEY SHARE on
+	// its row (the foreign key of the transactions it stores chunk by
+	// chunk); a stronger lock would wait for the whole import.
 	return InTx(ctx, pool, func(tx pgx.Tx) error {
 		var actor, status string
-		err := tx.QueryRow(ctx, `SELECT created_by, status FROM ezpass_imports WHERE id = $1 FOR UPDATE`, importID).Scan(&actor, &status)
+		err := tx.QueryRow(ctx, `SELECT created_by, status FROM ezpass_imports WHERE id = $1 FOR NO KEY UPDATE`, importID).Scan(&actor, &status)
 		if err != nil {
 			return notFound(err, fmt.Sprintf("E-ZPass import #%d", importID))
 		}
@@ -520,7 +708,7 @@ func FailStrandedEZPassImports(ctx context.Context, pool *pgxpool.Pool, msg stri
 	for _, id := range ids {
 		err := InTx(ctx, pool, func(tx pgx.Tx) error {
 			var actor, status, account string
-			err := tx.QueryRow(ctx, `SELECT created_by, status, account FROM ezpass_imports WHERE id = $1 FOR UPDATE`, id).
+			err := tx.QueryRow(ctx, `SELECT created_by, status, account FROM ezpass_imports WHERE id = $1 FOR NO KEY UPDATE`, id).
 				Scan(&actor, &status, &account)
 			if err != nil || status != ImportRunning {
 				return err
