@@ -104,6 +104,22 @@ const txnFrom = ` FROM ezpass_transactions t
 	LEFT JOIN drivers d ON d.id = t.driver_id
 	LEFT JOIN medallions m ON m.id = t.medallion_id`
 
+// txnPageCols are txnCols for a page of the list, read FROM
+// ezpass_transactions t alone: the names come from scalar sub-selects, one
+// primary-key probe per shown row, instead of five joins. Planning those
+// joins cost about 13 ms a request at 1M tolls (the execution 2 ms); the
+// page needs names for fifty rows, not a join plan. txnDest reads both.
+const txnPageCols = `t.id, t.account, t.dedupe_key, coalesce(t.lane_txn_id, ''), t.import_id,
+	(SELECT i.file_name FROM ezpass_imports i WHERE i.id = t.import_id), t.line, t.kind, t.excluded_reason,
+	t.tag_or_plate, coalesce(t.tag, ''), coalesce(t.plate_state, ''), coalesce(t.plate, ''), t.agency, t.entry_plaza, t.exit_plaza,
+	t.vehicle_class, t.txn_at, t.posted_on, t.amount_cents, t.status, t.failure_code, t.failure_message, t.failure_hint,
+	coalesce(t.vehicle_id, 0), coalesce((SELECT v.vin FROM vehicles v WHERE v.id = t.vehicle_id), ''),
+	coalesce(t.lease_id, 0), coalesce((SELECT l.ref FROM leases l WHERE l.id = t.lease_id), ''), coalesce(t.driver_id, 0),
+	coalesce((SELECT d.name FROM drivers d WHERE d.id = t.driver_id), ''),
+	coalesce((SELECT d.tlc_license FROM drivers d WHERE d.id = t.driver_id), ''), coalesce(t.medallion_id, 0),
+	coalesce((SELECT m.number FROM medallions m WHERE m.id = t.medallion_id), ''),
+	coalesce(t.match_method, ''), coalesce(t.conflict_of, 0), t.associated_at, t.posted_at, t.created_at`
+
 func txnDest(t *EZPassTxn) []any {
 	return []any{&t.ID, &t.Account, &t.DedupeKey, &t.LaneTxnID, &t.ImportID, &t.ImportFile, &t.Line, &t.Kind, &t.ExcludedReason,
 		&t.TagOrPlate, &t.Tag, &t.PlateState, &t.Plate, &t.Agency, &t.EntryPlaza, &t.ExitPlaza,
@@ -350,7 +366,7 @@ func ListEZPassTxns(ctx context.Context, db DBTX, f EZPassTxnFilter) (EZPassTxnP
 	where, args := f.where()
 	orderBy, valueExpr := f.order()
 	args = append(args, f.Limit+1)
-	rows, err := db.Query(ctx, `SELECT `+txnCols+`, `+valueExpr+txnFrom+where+orderBy+` LIMIT $`+strconv.Itoa(len(args)), args...)
+	rows, err := db.Query(ctx, `SELECT `+txnPageCols+`, `+valueExpr+` FROM ezpass_transactions t`+where+orderBy+` LIMIT $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return EZPassTxnPage{}, err
 	}
