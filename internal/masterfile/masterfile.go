@@ -129,25 +129,21 @@ const HistoryTitle = "Booking history"
 var HistoryHeader = []string{"Authorization Reference", "At", "Event", "From", "To", "By", "Note"}
 
 // each calls yield for every item of b (streamed or listed).
-func (b Batch) each(yield func(Item) error) error {
-	if b.EachItem != nil {
-		return b.EachItem(yield)
-	}
-	for _, it := range b.Items {
-		if err := yield(it); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (b Batch) each(yield func(Item) error) error { return streamOrList(b.EachItem, b.Items, yield) }
 
 // eachEvent calls yield for every history event of b (streamed or listed).
 func (b Batch) eachEvent(yield func(Event) error) error {
-	if b.EachEvent != nil {
-		return b.EachEvent(yield)
+	return streamOrList(b.EachEvent, b.History, yield)
+}
+
+// streamOrList calls yield for every value of stream when it is set, else
+// of list.
+func streamOrList[T any](stream func(func(T) error) error, list []T, yield func(T) error) error {
+	if stream != nil {
+		return stream(yield)
 	}
-	for _, e := range b.History {
-		if err := yield(e); err != nil {
+	for _, v := range list {
+		if err := yield(v); err != nil {
 			return err
 		}
 	}

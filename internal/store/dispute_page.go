@@ -94,14 +94,7 @@ func ListDisputePage(ctx context.Context, db DBTX, q DisputePageQuery) (DisputeP
 		}
 		return cmp.Compare(b.ID, a.ID)
 	})
-	more := len(ds) > q.Limit
-	if more {
-		if q.After > 0 {
-			ds = ds[len(ds)-q.Limit:] // the extra row is the newest
-		} else {
-			ds = ds[:q.Limit]
-		}
-	}
+	ds, more := trimKeysetPage(ds, q.Limit, q.After > 0)
 	p.Disputes = ds
 	if len(ds) == 0 {
 		return p, nil
@@ -126,6 +119,19 @@ func scanDispute(r pgx.CollectableRow) (Dispute, error) {
 	err := r.Scan(&d.ID, &d.ItemID, &d.AuthRef, &d.BatchID, &d.PartyID, &d.PartnerName, &d.Period, &d.State,
 		&d.PartnerNote, &d.DecidedBy, &d.DecidedAt, &d.DecisionNote, &d.CreatedAt)
 	return d, err
+}
+
+// trimKeysetPage cuts a newest-first keyset read of limit+1 rows to the
+// page: the extra row, when there is one, lies beyond the page in the
+// direction it was read (the newest when read after a cursor).
+func trimKeysetPage[T any](rows []T, limit int, readAfter bool) ([]T, bool) {
+	if len(rows) <= limit {
+		return rows, false
+	}
+	if readAfter {
+		return rows[len(rows)-limit:], true
+	}
+	return rows[:limit], true
 }
 
 // keysetNeighbours gives the cursors of the pages around a newest-first

@@ -90,14 +90,7 @@ func DriverStatementPage(ctx context.Context, db DBTX, q StatementPageQuery) (St
 		return p, err
 	}
 	slices.SortFunc(lines, func(a, b line) int { return cmp.Compare(b.entry, a.entry) })
-	more := len(lines) > q.Limit
-	if more {
-		if q.After > 0 {
-			lines = lines[len(lines)-q.Limit:] // the extra row is the newest
-		} else {
-			lines = lines[:q.Limit]
-		}
-	}
+	lines, more := trimKeysetPage(lines, q.Limit, q.After > 0)
 	var newest, oldest int64
 	if len(lines) > 0 {
 		newest, oldest = lines[0].entry, lines[len(lines)-1].entry
