@@ -42,15 +42,15 @@ bench: ## build the benchmark data sets and print the figures table
 
 FUZZTIME ?= 10s
 fuzz: ## run each parser fuzz target briefly (CI does this too)
-	$(GO) test -run='^$$' -fuzz='^FuzzCSVReader$$' -fuzztime=$(FUZZTIME) -parallel=1 ./internal/ezpass
-	$(GO) test -run='^$$' -fuzz='^FuzzXLSXReader$$' -fuzztime=$(FUZZTIME) -parallel=1 ./internal/ezpass
-	$(GO) test -run='^$$' -fuzz='^FuzzParseAmount$$' -fuzztime=$(FUZZTIME) -parallel=1 ./internal/ezpass
-	$(GO) test -run='^$$' -fuzz='^FuzzSafeNext$$' -fuzztime=$(FUZZTIME) -parallel=1 ./web/query
-	$(GO) test -run='^$$' -fuzz='^FuzzPage$$' -fuzztime=$(FUZZTIME) -parallel=1 ./web/query
-	$(GO) test -run='^$$' -fuzz='^FuzzAfter$$' -fuzztime=$(FUZZTIME) -parallel=1 ./web/query
-	$(GO) test -run='^$$' -fuzz='^FuzzText$$' -fuzztime=$(FUZZTIME) -parallel=1 ./web/query
-	$(GO) test -run='^$$' -fuzz='^FuzzDate$$' -fuzztime=$(FUZZTIME) -parallel=1 ./web/query
-	$(GO) test -run='^$$' -fuzz='^FuzzIDLimitCursor$$' -fuzztime=$(FUZZTIME) -parallel=1 ./web/query
+	GO=$(GO) scripts/fuzz-one.sh ./internal/ezpass FuzzCSVReader $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-one.sh ./internal/ezpass FuzzXLSXReader $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-one.sh ./internal/ezpass FuzzParseAmount $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-one.sh ./web/query FuzzSafeNext $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-one.sh ./web/query FuzzPage $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-one.sh ./web/query FuzzAfter $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-one.sh ./web/query FuzzText $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-one.sh ./web/query FuzzDate $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-one.sh ./web/query FuzzIDLimitCursor $(FUZZTIME)
 
 clean:
 	rm -rf bin .data
