@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# fuzz-one.sh PKG TARGET TIME: fuzz one target for TIME with one worker.
-# Go's fuzzer reports "context deadline exceeded" when its worker is still
-# minimising a new interesting input as the time runs out (no input
-# failed); such a run is repeated once. A failing input always fails.
+# fuzz-one.sh PKG TARGET TIME: fuzz one target with one worker for TIME
+# (a duration such as 10s, or a count of inputs such as 1000x).
+# With a duration, Go 1.26's fuzz coordinator can report "context deadline
+# exceeded" at the deadline with no failing input (go.dev/issue/75804);
+# such a run is repeated once. A failing input always fails.
 set -uo pipefail
 pkg=$1 target=$2 time=$3
 go=${GO:-go}
