@@ -291,11 +291,11 @@ var stagingCols = []string{"n", "line", "dedupe_key", "lane_txn_id", "row_hash",
 //
 // The stored rows are probed through their indexes (correlated
 // look-ups, immune to stale statistics of a table that just grew by a
-// million rows): the original by ezpass_transactions_original_key_idx
-// (dedupe_key, id) WHERE conflict_of IS NULL, the same data by
-// (dedupe_key, row_hash) — both led by the key, so each probe reads a few
-// pages whatever the table's size (without the first, the original's
-// look-up walked the whole (account, dedupe_key) index for every row).
+// million rows): the original by the unique key (dedupe_key, account)
+// WHERE conflict_of IS NULL, the same data by the unique key (dedupe_key,
+// row_hash, account) — both led by the key, so each probe reads a few
+// pages whatever the table's size (when the key was led by the account,
+// the original's look-up walked the whole index for every row).
 // Both look-ups are scalar sub-selects with LIMIT 1, never an EXISTS that
 // the planner may turn into a semi-join reading the whole stored table (a
 // small file against a million stored tolls). The classification runs

@@ -17,7 +17,7 @@ import (
 // TestEZPassReimportProbesByKey: re-importing rows that are all stored
 // costs a few index pages per row, whatever the table's statistics (here
 // stale: autovacuum is off and nothing analysed the rows just imported).
-// Before the index led by dedupe_key for originals (00401), the look-up of
+// Before an index led by dedupe_key for originals (00401, now the unique key 00900), the look-up of
 // a key's original walked the whole (account, dedupe_key) index for every
 // staged row: about 44 pages per row at 10k stored rows, growing with the
 // table (a 50k-row re-import took 71 s against 3.6 s to import them fresh).
