@@ -233,7 +233,7 @@ func ezpassMatchBench(ctx context.Context, env Env) ([]Row, error) {
 			Note: fmt.Sprintf("%d journals, %d chunks; posting also marks each toll posted, the baseline does not", posted.JournalsInserted, posted.Chunks)},
 		{Section: section, Name: "posting vs the same work set-based", Value: post.Round(time.Millisecond).String(), Baseline: sameWork.Round(time.Millisecond).String(),
 			Ratio: fmt.Sprintf("%.2f×", rsame),
-			Note: "baseline: the INSERT … SELECT above, then one UPDATE marking the tolls posted"},
+			Note:  "baseline: the INSERT … SELECT above, then one UPDATE marking the tolls posted"},
 		{Section: section, Name: "posting chunk right after association, no ANALYZE", Value: fresh.median.Round(time.Millisecond).String(),
 			Baseline: analyzed.median.Round(time.Millisecond).String(), Ratio: fmt.Sprintf("%.2f×", ratio(fresh.median, analyzed.median)),
 			Target: "≤ 1.5× analyzed", Met: met(ratio(fresh.median, analyzed.median) <= 1.5),
