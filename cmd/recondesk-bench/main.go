@@ -140,6 +140,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}()
 	}
 	var rows []Row
+	whole := time.Now()
 	for _, s := range sections() {
 		if !runs(s) {
 			continue
@@ -152,6 +153,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "   (%s took %v)\n", s.name, time.Since(began).Round(time.Second))
 		rows = append(rows, r...)
+	}
+	took := time.Since(whole)
+	if *only == "" && *scale == 1 {
+		met := "yes"
+		if took > 30*time.Minute {
+			met = "no"
+		}
+		rows = append(rows, Row{Section: "bench", Name: "the whole run at scale 1", Value: took.Round(time.Second).String(),
+			Target: "< 30m", Met: met, Note: fmt.Sprintf("%d cores", runtime.NumCPU())})
+	} else {
+		fmt.Fprintf(stdout, "   (the run took %v)\n", took.Round(time.Second))
 	}
 	printTable(stdout, rows)
 	return nil
